@@ -1,0 +1,21 @@
+// The pareto command line: each group of commands registers its subcommands on the app.
+// A command's callback stores its exit code in `exit_code` (design, "Command line"):
+//   0 success, 1 something failed its bar, 2 usage or spec error, 3 runtime error.
+// Commands print; libraries never do.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace pareto::cli {
+
+enum ExitCode : int { kOk = 0, kFailedBar = 1, kUsage = 2, kRuntime = 3 };
+
+// check, fmt, list, export: the spec language.
+void add_spec_commands(CLI::App& app, int& exit_code);
+
+// Registers a command that is part of the design but not built yet: it accepts any
+// arguments, says so on stderr, and exits 2.
+void add_pending_command(CLI::App& app, const std::string& name, const std::string& description,
+                         const std::string& arrives_with, int& exit_code);
+
+}  // namespace pareto::cli

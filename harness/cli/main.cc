@@ -1,0 +1,83 @@
+// pareto: specify tasks, run them against tiered models, measure, analyse, distill.
+#include <cstdio>
+#include <string>
+
+#include "harness/cli/commands.h"
+
+namespace pareto::cli {
+
+void add_pending_command(CLI::App& app, const std::string& name, const std::string& description,
+                         const std::string& arrives_with, int& exit_code) {
+  CLI::App* cmd = app.add_subcommand(name, description + " [not built yet]");
+  cmd->allow_extras();
+  cmd->prefix_command();
+  cmd->callback([name, arrives_with, &exit_code] {
+    std::fprintf(stderr, "pareto %s: not built yet; it arrives with %s.\n", name.c_str(),
+                 arrives_with.c_str());
+    exit_code = kUsage;
+  });
+}
+
+}  // namespace pareto::cli
+
+int main(int argc, char** argv) {
+  using namespace pareto::cli;
+  CLI::App app{
+      "pareto: specify coding, analysis and agent tasks, run them against tiered models\n"
+      "(flash, pro, ultra), measure tokens, latency and energy, and choose what to distill.\n"
+      "Exit codes: 0 ok, 1 a result failed its bar, 2 usage or spec error, 3 runtime error.",
+      "pareto"};
+  app.set_version_flag("--version", std::string("pareto ") + PARETO_VERSION + " (" +
+                                        PARETO_GIT_COMMIT + ")");
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  int exit_code = kOk;
+  add_spec_commands(app, exit_code);
+
+  const std::string harness = "the harness (issue #4)";
+  const std::string core = "the embedded inference core (issue #3)";
+  const std::string analyses = "the analyses (issue #6)";
+  add_pending_command(app, "models", "the configured tiers and their models", harness, exit_code);
+  add_pending_command(app, "run", "run suites against tiers; writes DIR/results.jsonl", harness,
+                      exit_code);
+  add_pending_command(app, "merge", "join the results of sharded runs into one run", harness,
+                      exit_code);
+  add_pending_command(app, "report", "scores, tokens, latency, energy of a run", harness,
+                      exit_code);
+  add_pending_command(app, "compare", "paired comparison of two runs; exit 1 on a regression",
+                      harness, exit_code);
+  add_pending_command(app, "sandbox", "run a command in the graders' sandbox", harness, exit_code);
+  add_pending_command(app, "saturation", "which tasks still tell tiers apart", analyses,
+                      exit_code);
+  add_pending_command(app, "targets", "distillation targets: where the teacher beats the student",
+                      analyses, exit_code);
+  add_pending_command(app, "distill", "export teacher data; distill embedded students", analyses,
+                      exit_code);
+  add_pending_command(app, "generate", "generate text with a GGUF model", core, exit_code);
+  add_pending_command(app, "tokenize", "token ids of a text under a model's tokenizer", core,
+                      exit_code);
+  add_pending_command(app, "logits", "a model's logits for a text or token ids", core, exit_code);
+  add_pending_command(app, "bench", "prefill and decode tokens/s of a model", core, exit_code);
+  add_pending_command(app, "quantize", "convert a GGUF model to another tensor type", core,
+                      exit_code);
+  add_pending_command(app, "model", "make new models (model new)", core, exit_code);
+  add_pending_command(app, "train", "train the embedded tier models", "the default tiers (issue #5)",
+                      exit_code);
+  add_pending_command(app, "serve", "an OpenAI-compatible server for the embedded core",
+                      "the HTTP side (issue #7)", exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kUsage;
+  }
+  return exit_code;
+}
