@@ -105,7 +105,8 @@ struct CheckedParams {
 };
 
 // Checks named arguments against generator.info().params and generator.check():
-//  - unknown name: the hint names the closest known parameter, or lists them all;
+//  - unknown name: the hint names the closest known parameter (spec/suggest.h), or lists
+//    them all;
 //  - a name given twice: the second is the issue;
 //  - wrong type: an integer where a float is expected is accepted (and stored as a float);
 //    a float where an integer is expected is not, even 3.0;
@@ -114,10 +115,6 @@ struct CheckedParams {
 //    at the whole call when the parameter was left at its default).
 // All issues are reported, not only the first.
 CheckedParams check_params(const Generator& generator, std::span<const GeneratorArg> args);
-
-// The known name closest to `name` by edit distance, for "did you mean"; empty when none
-// is close enough to be a plausible typo.
-std::string closest_name(std::string_view name, const std::vector<std::string>& known);
 
 class GeneratorRegistry {
  public:
@@ -133,7 +130,8 @@ class GeneratorRegistry {
   std::vector<std::string> names() const;              // sorted
   std::size_t size() const { return generators_.size(); }
 
-  // For "unknown generator `additon`; did you mean `addition`?": empty if nothing is close.
+  // For "unknown generator `additon`; did you mean `addition`?" (spec/suggest.h's
+  // nearest_name over names()): empty if nothing is close.
   std::string closest(std::string_view name) const;
 
  private:
