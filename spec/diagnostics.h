@@ -41,7 +41,11 @@ struct Diagnostic {
   int column = 0;    // 1-based, in code points; 0 = line-only (data files)
   int end_line = 0;  // where the span ends (line/column of span.end)
   int end_column = 0;
-  std::string source_line;        // text of `line`, for the caret display; empty if unknown
+  std::string source_line;  // text of `line`, for the caret display; empty if unknown
+  // Where the caret goes in `source_line` (1-based code points; 0 = use column/end_column).
+  // They differ from column/end_column when a very long line is shown in part ("...").
+  int caret_column = 0;
+  int caret_width = 0;
   std::string message;            // one sentence, no trailing period: "unterminated string"
   std::string hint;               // optional: "did you mean `prompt`?"; empty = none
   std::vector<Diagnostic> notes;  // related places ("task `x` opened here"), rendered after

@@ -11,18 +11,18 @@
 //             | 'tier' NAME block ;
 //   block     = '{' { NL } [ entry { sep entry } [ sep ] ] '}' ;
 //   sep       = ( ',' | NL ) { NL } ;
-//   entry     = IDENT '=' { NL } value         (* a field *)
-//             | IDENT block                     (* a section: budget, sandbox, sample, ... *)
+//   entry     = NAME '=' value                 (* a field; the value starts on that line *)
+//             | NAME block                      (* a section: budget, sandbox, sample, ... *)
 //             | 'expect' value ;                (* value on the same line as `expect` *)
 //   value     = STRING | INT | FLOAT | 'true' | 'false' | QUANTITY
 //             | NAME                           (* enum value, tag, sample field reference *)
 //             | list | map | call ;
 //   list      = '[' [ value { ',' value } [ ',' ] ] ']' ;          (* NL allowed anywhere *)
 //   map       = '{' { NL } [ key '=' value { sep key '=' value } [ sep ] ] '}' ;
-//   key       = IDENT | STRING ;
+//   key       = NAME | STRING ;
 //   call      = NAME '(' [ args ] ')' ;         (* no line break between NAME and '(' *)
 //   args      = arg { ',' arg } [ ',' ] ;       (* NL allowed anywhere; positional first *)
-//   arg       = value | IDENT '=' value ;
+//   arg       = value | NAME '=' value ;
 //
 // Tokens:
 //   IDENT     = letter_ { letter_ | digit | '-' } ;      letter_ = 'A'..'Z' | 'a'..'z' | '_'
