@@ -74,6 +74,10 @@ int ParseByteToken(std::string_view text) {
   return value;
 }
 
+bool IsOrdinary(TokenType t) {
+  return t == TokenType::kNormal || t == TokenType::kUndefined || t == TokenType::kUnused;
+}
+
 // A piece of input text, or a special token already recognised in it.
 struct Fragment {
   std::string_view text;
@@ -380,8 +384,24 @@ Result<Tokenizer> Tokenizer::Create(Vocabulary vocab) {
     }
   } else {
     impl->byte_to_cp = ByteToCodepoint();
+    for (uint32_t b = 0; b < 256; ++b) impl->cp_to_byte[impl->byte_to_cp[b]] = b;
+    // A byte's token is the first normal token spelling it: some vocabularies repeat the
+    // spellings of bytes that valid UTF-8 never contains as user-defined tokens, which
+    // decode literally and so would not give the byte back.
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& text = v.tokens[i];
+      if (text.empty() || text.size() > 2 || !IsOrdinary(impl->Type(static_cast<TokenId>(i)))) {
+        continue;
+      }
+      const Utf8Unit u = DecodeUtf8(text, 0);
+      const auto it = impl->cp_to_byte.find(u.cp);
+      if (u.length != text.size() || it == impl->cp_to_byte.end()) continue;
+      if (impl->byte_token[it->second] == kNoToken) {
+        impl->byte_token[it->second] = static_cast<TokenId>(i);
+      }
+    }
     for (uint32_t b = 0; b < 256; ++b) {
-      impl->cp_to_byte[impl->byte_to_cp[b]] = static_cast<uint8_t>(b);
+      if (impl->byte_token[b] != kNoToken) continue;
       std::string spelled;
       AppendUtf8(impl->byte_to_cp[b], spelled);
       impl->byte_token[b] = impl->Find(spelled);
