@@ -576,9 +576,9 @@ Token Lexer::lex_unexpected(std::size_t start) {
   Token t;
   t.kind = TokenKind::kError;
   t.span = {start, pos_};
-  t.text = count == 1
-               ? first
-               : fmt::format("{} (and {} more characters that start no token)", first, count - 1);
+  t.text = count == 1 ? first
+                      : fmt::format("{} (and {} more stray character{})", first, count - 1,
+                                    count == 2 ? "" : "s");
   return t;
 }
 

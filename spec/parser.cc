@@ -53,7 +53,12 @@ class Parser {
     peek();
     Token t = std::move(ahead_.front());
     ahead_.pop_front();
-    if (t.kind != TokenKind::kNewline && t.kind != TokenKind::kComment) last_end_ = t.span.end;
+    if (t.kind == TokenKind::kNewline) {
+      after_newline_ = true;
+    } else if (t.kind != TokenKind::kComment) {
+      last_end_ = t.span.end;
+      after_newline_ = false;
+    }
     return t;
   }
   Comment take_comment() {
@@ -102,6 +107,31 @@ class Parser {
     if (t.text == "task" || t.text == "tier" || t.text == "suite") return next == TokenKind::kName;
     if (t.text == "include") return next == TokenKind::kString;
     return false;
+  }
+
+  // The start of a field or section (`name =` or `name {`): after a line break inside a list,
+  // a sign that its closer was forgotten.
+  bool at_entry_start() {
+    return kind() == TokenKind::kName &&
+           (kind(1) == TokenKind::kEquals || kind(1) == TokenKind::kLBrace);
+  }
+
+  // The indentation (in bytes) of the line holding `offset`.
+  std::size_t indent_of_line(std::size_t offset) const {
+    const std::string_view text = source_.text();
+    std::size_t start = offset;
+    while (start > 0 && text[start - 1] != '\n') --start;
+    std::size_t end = start;
+    while (end < text.size() && (text[end] == ' ' || text[end] == '\t')) ++end;
+    return end - start;
+  }
+  // Inside a list or call that began on a line indented by `indent`: the next token starts an
+  // entry on a line indented no deeper, so the closer was surely forgotten.
+  bool at_dedented_entry(std::size_t indent) {
+    if (!at_entry_start()) return false;
+    const std::size_t begin = peek().span.begin;
+    return indent_of_line(begin) <= indent && begin - indent_of_line(begin) > 0 &&
+           source_.text()[begin - indent_of_line(begin) - 1] == '\n';
   }
 
   std::string describe(const Token& t) const {
@@ -264,7 +294,8 @@ class Parser {
   std::vector<Comment> pending_;
   std::size_t last_end_ = 0;
   int depth_ = 0;
-  bool failed_ = false;  // the current entry or item could not be read to its end
+  bool failed_ = false;         // the current entry or item could not be read to its end
+  bool after_newline_ = false;  // the last token taken (comments aside) was a line break
 };
 
 File Parser::parse_file() {
@@ -425,7 +456,8 @@ void Parser::parse_block(Block& block, const std::string& what) {
     if (k == TokenKind::kComma) {
       take();
       take_same_line_comment(entry.comments);
-    } else if (k != TokenKind::kNewline && k != TokenKind::kRBrace && k != TokenKind::kEnd) {
+    } else if (k != TokenKind::kNewline && k != TokenKind::kRBrace && k != TokenKind::kEnd &&
+               !after_newline_) {
       expected(
           entry.kind == EntryKind::kSection
               ? fmt::format("a line break or `,` after section `{}`", truncated(entry.name))
@@ -471,6 +503,7 @@ Entry Parser::parse_entry() {
     entry.kind = EntryKind::kExpect;
     entry.value = parse_value("after `expect`");
   } else if (entry.name == "expect") {
+    entry.kind = EntryKind::kExpect;
     expected("a grader after `expect`", "for example: expect exact(answer)");
   } else {
     std::string hint;
@@ -555,6 +588,7 @@ Value Parser::parse_list() {
     return v;
   }
   const Token open = take();
+  const std::size_t opener_indent = indent_of_line(open.span.begin);
   if (kind() == TokenKind::kComment) v.open_comment = take_comment();
   while (true) {
     if (skip_trivia().newline) v.multiline = true;
@@ -567,6 +601,13 @@ Value Parser::parse_list() {
       add_note(d, open.span, "the list opened here");
       break;
     }
+    if (after_newline_ && at_dedented_entry(opener_indent)) {
+      // `tags = [a, b,` and the next line is an entry: the `]` was forgotten.
+      Diagnostic* d = error({last_end_, last_end_}, "expected `]` to close the list",
+                            "every `[` needs a matching `]`");
+      add_note(d, open.span, "the list opened here");
+      break;
+    }
     std::vector<Comment> before = take_pending();
     Value element = parse_value("in the list");
     element.comments.before = std::move(before);
@@ -576,10 +617,19 @@ Value Parser::parse_list() {
       break;
     }
     take_same_line_comment(element.comments);
-    if (skip_trivia().newline) v.multiline = true;
+    const std::size_t element_end = last_end_;
+    const bool line_break = skip_trivia().newline;
+    if (line_break) v.multiline = true;
     if (kind() == TokenKind::kComma) {
       take();
       take_same_line_comment(element.comments);
+    } else if (line_break && at_entry_start()) {
+      // `tags = [a, b` and the next line is an entry: the `]` was forgotten.
+      Diagnostic* d = error({element_end, element_end}, "expected `]` to close the list",
+                            "every `[` needs a matching `]`");
+      add_note(d, open.span, "the list opened here");
+      v.items.push_back(std::move(element));
+      break;
     } else if (kind() != TokenKind::kRBracket) {
       expected("`,` or `]` after the list element", "separate list elements with `,`");
       v.items.push_back(std::move(element));
@@ -607,6 +657,7 @@ Value Parser::parse_call() {
     return v;
   }
   const Token open = take();
+  const std::size_t opener_indent = indent_of_line(open.span.begin);
   if (kind() == TokenKind::kComment) v.open_comment = take_comment();
   while (true) {
     if (skip_trivia().newline) v.multiline = true;
@@ -617,6 +668,14 @@ Value Parser::parse_call() {
     if (kind() == TokenKind::kEnd || at_item_start()) {
       Diagnostic* d = expected(fmt::format("`)` to close the arguments of `{}`", truncated(v.text)),
                                "every `(` needs a matching `)`");
+      add_note(d, open.span, "the arguments opened here");
+      break;
+    }
+    if (after_newline_ && at_dedented_entry(opener_indent)) {
+      Diagnostic* d =
+          error({last_end_, last_end_},
+                fmt::format("expected `)` to close the arguments of `{}`", truncated(v.text)),
+                "every `(` needs a matching `)`");
       add_note(d, open.span, "the arguments opened here");
       break;
     }
@@ -649,10 +708,19 @@ Value Parser::parse_call() {
       break;
     }
     take_same_line_comment(*comments);
-    if (skip_trivia().newline) v.multiline = true;
+    const std::size_t argument_end = last_end_;
+    const bool line_break = skip_trivia().newline;
+    if (line_break) v.multiline = true;
     if (kind() == TokenKind::kComma) {
       take();
       take_same_line_comment(*comments);
+    } else if (line_break && at_entry_start()) {
+      Diagnostic* d =
+          error({argument_end, argument_end},
+                fmt::format("expected `)` to close the arguments of `{}`", truncated(v.text)),
+                "every `(` needs a matching `)`");
+      add_note(d, open.span, "the arguments opened here");
+      break;
     } else if (kind() != TokenKind::kRParen) {
       expected("`,` or `)` after the argument", "separate arguments with `,`");
       recover_to(TokenKind::kRParen);

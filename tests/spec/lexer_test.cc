@@ -235,7 +235,7 @@ TEST(Lexer, ARunOfStrayBytesIsOneErrorToken) {
   const Lexed l = lex_text(std::string("a \0\0\x01\xFF\xFE@ b", 10));
   EXPECT_TRUE(l.diagnostics.empty());  // the parser reports it where it matters
   ASSERT_EQ(kinds(l.tokens), (std::vector<K>{K::kName, K::kError, K::kName, K::kEnd}));
-  EXPECT_EQ(l.tokens[1].text, "NUL byte (and 5 more characters that start no token)");
+  EXPECT_EQ(l.tokens[1].text, "NUL byte (and 5 more stray characters)");
   EXPECT_EQ(l.tokens[1].span, (Span{2, 8}));
 }
 
