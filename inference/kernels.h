@@ -1,0 +1,64 @@
+// Matrix kernels: y = W x for every supported weight type, on the instruction set the CPU has.
+//
+// Weights stay in their file format (a row-major matrix, each row a whole number of blocks).
+// Activations are prepared once per call in the format the weight type dots against: float
+// for F32/F16/BF16 weights; for the quantized types, 8-bit integers per 32-element block with
+// a float scale (our own layout, with per-lane sums that let the integer dot products absorb
+// the weight formats' offsets). The tile kernels then compute many rows against many tokens
+// at a time, so a weight block loaded once serves every token of a prefill.
+//
+// Three implementations of the same kernels exist: portable C++, AVX2 (+FMA, F16C) and
+// AVX-512 (F, BW, VL, DQ; with VNNI's dot-product instruction when present). DetectIsa()
+// picks the best the CPU supports at run time; the binary itself assumes only x86-64 (or any
+// CPU, for the portable path), so it runs everywhere and is fast where it can be.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "inference/tensor_type.h"
+#include "inference/thread_pool.h"
+
+namespace pareto::inference {
+
+enum class Isa { kPortable, kAvx2, kAvx512, kAvx512Vnni };
+
+std::string IsaName(Isa isa);
+// The best instruction set this CPU (and OS) supports.
+Isa DetectIsa();
+// Every instruction set usable here, from kPortable up (for tests and benchmarks).
+std::vector<Isa> AvailableIsas();
+
+// A weight matrix in file format: `rows` rows of `cols` elements, `row_bytes` apart.
+struct WeightMatrix {
+  TensorType type = TensorType::kF32;
+  const uint8_t* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  size_t row_bytes = 0;
+};
+
+// Scratch for prepared activations, reused across calls to avoid allocation per matmul.
+struct MatMulScratch {
+  std::vector<uint8_t> activations;
+};
+
+// y[t * rows + r] = sum_c W[r][c] * x[t * cols + c] for t < n_tokens, r < rows.
+// Runs on `pool` (which may be null: the calling thread only). W's type must be compute
+// supported and cols a whole number of its blocks (the model loader checks both).
+void MatMul(Isa isa, const WeightMatrix& w, const float* x, int n_tokens, float* y,
+            MatMulScratch& scratch, ThreadPool* pool);
+
+// Same as MatMul but for a row range [row_begin, row_end) only, writing y[t * ldy + r - row_begin].
+// Used to compute a few rows (the logits of a subset of tokens, one output head slice).
+void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
+                int n_tokens, float* y, size_t ldy, MatMulScratch& scratch, ThreadPool* pool);
+
+// Dot product of float vectors with the ISA's kernels (attention scores and sums).
+float DotF32(Isa isa, const float* a, const float* b, int n);
+// y += alpha * x.
+void AxpyF32(Isa isa, float alpha, const float* x, float* y, int n);
+
+}  // namespace pareto::inference

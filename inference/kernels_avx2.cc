@@ -1,0 +1,427 @@
+// AVX2 kernels (with FMA and F16C), compiled with those flags for this file only; chosen at
+// run time when the CPU has them. Everything here has internal linkage (see kernels_impl.h).
+//
+// Integer dot products use vpmaddubsw (unsigned x signed bytes to 16-bit pairs) and vpmaddwd
+// (to 32-bit lanes, each the sum over 4 consecutive elements). Weight formats with an
+// offset (Q4_0's -8, Q6_K's -32) subtract offset * (lane sums of the activations), which the
+// prepared activations carry, so the weights' raw unsigned values go straight in.
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "inference/kernels_impl.h"
+
+namespace pareto::inference::kernels_internal {
+namespace {
+
+#include "inference/kernels_tile.inc"
+
+inline float Hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float Half(uint16_t h) { return _cvtsh_ss(h); }
+
+inline uint16_t Load16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
+// Sum over 4-element lanes of unsigned u times signed s (no saturation for |u*s| pairs
+// below 2^15, which every caller guarantees).
+inline __m256i DotLanes(__m256i u, __m256i s) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+struct ActView {
+  const int8_t* qs;
+  const int32_t* lane4;
+  const float* dvec;
+  const float* dsum;
+};
+
+inline ActView Act(const TileArgs& a, int t) {
+  const uint8_t* row = a.act + static_cast<size_t>(t) * a.act_row_bytes;
+  size_t cols = static_cast<size_t>(a.cols);
+  return {reinterpret_cast<const int8_t*>(row),
+          reinterpret_cast<const int32_t*>(row + ActQ8Lane4Offset(cols)),
+          reinterpret_cast<const float*>(row + ActQ8DvecOffset(cols)),
+          reinterpret_cast<const float*>(row + ActQ8DsumOffset(cols))};
+}
+
+template <int R, int T>
+inline void Store(const TileArgs& a, int r0, int t0, __m256 (&acc)[R][T]) {
+  for (int t = 0; t < T; ++t) {
+    for (int r = 0; r < R; ++r) a.y[(t0 + t) * a.ldy + r0 + r] = Hsum(acc[r][t]);
+  }
+}
+
+template <int R, int T>
+inline void Zero(__m256 (&acc)[R][T]) {
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+  }
+}
+
+// ---- Q8_0: signed weights; |w| against the activation with w's sign moved onto it ----
+template <int R, int T>
+struct Q8_0Kernel {
+  static void Run(const TileArgs& a, int r0, int t0) {
+    __m256 acc[R][T];
+    Zero(acc);
+    const uint8_t* rows[R];
+    for (int r = 0; r < R; ++r) rows[r] = a.w + (r0 + r) * a.w_row_bytes;
+    ActView act[T];
+    for (int t = 0; t < T; ++t) act[t] = Act(a, t0 + t);
+    const int nb = a.cols / 32;
+    for (int b = 0; b < nb; ++b) {
+      __m256i wq[R];
+      __m256 dw[R];
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* blk = rows[r] + 34 * b;
+        wq[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+        dw[r] = _mm256_set1_ps(Half(Load16(blk)));
+      }
+      for (int t = 0; t < T; ++t) {
+        __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].qs + 32 * b));
+        __m256 dx = _mm256_load_ps(act[t].dvec + 8 * b);
+        for (int r = 0; r < R; ++r) {
+          __m256i s = DotLanes(_mm256_sign_epi8(wq[r], wq[r]), _mm256_sign_epi8(x, wq[r]));
+          acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw[r], dx), acc[r][t]);
+        }
+      }
+    }
+    Store(a, r0, t0, acc);
+  }
+};
+
+// ---- Q4_0: unsigned nibbles, offset 8 ----
+template <int R, int T>
+struct Q4_0Kernel {
+  static void Run(const TileArgs& a, int r0, int t0) {
+    __m256 acc[R][T];
+    Zero(acc);
+    const uint8_t* rows[R];
+    for (int r = 0; r < R; ++r) rows[r] = a.w + (r0 + r) * a.w_row_bytes;
+    ActView act[T];
+    for (int t = 0; t < T; ++t) act[t] = Act(a, t0 + t);
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const int nb = a.cols / 32;
+    for (int b = 0; b < nb; ++b) {
+      __m256i wq[R];
+      __m256 dw[R];
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* blk = rows[r] + 18 * b;
+        __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
+        wq[r] = _mm256_and_si256(both, low4);
+        dw[r] = _mm256_set1_ps(Half(Load16(blk)));
+      }
+      for (int t = 0; t < T; ++t) {
+        __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].qs + 32 * b));
+        __m256i bias = _mm256_slli_epi32(
+            _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].lane4 + 8 * b)), 3);
+        __m256 dx = _mm256_load_ps(act[t].dvec + 8 * b);
+        for (int r = 0; r < R; ++r) {
+          __m256i s = _mm256_sub_epi32(DotLanes(wq[r], x), bias);
+          acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw[r], dx), acc[r][t]);
+        }
+      }
+    }
+    Store(a, r0, t0, acc);
+  }
+};
+
+// The eight 6-bit scales and minimums of a Q4_K block, unpacked to bytes.
+inline void UnpackQ4K(const uint8_t* q, uint8_t* sc, uint8_t* mn) {
+  uint32_t w0, w1, w2;
+  std::memcpy(&w0, q, 4);
+  std::memcpy(&w1, q + 4, 4);
+  std::memcpy(&w2, q + 8, 4);
+  uint32_t s_lo = w0 & 0x3F3F3F3F;
+  uint32_t m_lo = w1 & 0x3F3F3F3F;
+  uint32_t s_hi = (w2 & 0x0F0F0F0F) | (((w0 >> 6) & 0x03030303) << 4);
+  uint32_t m_hi = ((w2 >> 4) & 0x0F0F0F0F) | (((w1 >> 6) & 0x03030303) << 4);
+  std::memcpy(sc, &s_lo, 4);
+  std::memcpy(sc + 4, &s_hi, 4);
+  std::memcpy(mn, &m_lo, 4);
+  std::memcpy(mn + 4, &m_hi, 4);
+}
+
+inline __m256 BytesToFloats(const uint8_t* p) {
+  return _mm256_cvtepi32_ps(
+      _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+
+// ---- Q4_K: 256-element blocks of eight 32-element sub-blocks, scale and minimum each ----
+template <int R, int T>
+struct Q4_KKernel {
+  static void Run(const TileArgs& a, int r0, int t0) {
+    __m256 acc[R][T];
+    Zero(acc);
+    const uint8_t* rows[R];
+    for (int r = 0; r < R; ++r) rows[r] = a.w + (r0 + r) * a.w_row_bytes;
+    ActView act[T];
+    for (int t = 0; t < T; ++t) act[t] = Act(a, t0 + t);
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const int ns = a.cols / 256;
+    for (int s = 0; s < ns; ++s) {
+      __m256 ws[R], wm[R];
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* blk = rows[r] + 144 * s;
+        uint8_t sc[8], mn[8];
+        UnpackQ4K(blk + 4, sc, mn);
+        ws[r] = _mm256_mul_ps(_mm256_set1_ps(Half(Load16(blk))), BytesToFloats(sc));
+        wm[r] = _mm256_mul_ps(_mm256_set1_ps(Half(Load16(blk + 2))), BytesToFloats(mn));
+      }
+      // Minimums: - sum_j dmin*m_j * d_j*sum(q_j), one vector op per pair and block.
+      for (int t = 0; t < T; ++t) {
+        __m256 ds = _mm256_loadu_ps(act[t].dsum + 8 * s);
+        for (int r = 0; r < R; ++r) acc[r][t] = _mm256_fnmadd_ps(wm[r], ds, acc[r][t]);
+      }
+      for (int j = 0; j < 8; ++j) {
+        __m256i wq[R];
+        __m256 wsj[R];
+        const __m256i idx = _mm256_set1_epi32(j);
+        for (int r = 0; r < R; ++r) {
+          const uint8_t* qs = rows[r] + 144 * s + 16 + 32 * (j / 2);
+          __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs));
+          wq[r] = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(q, 4) : q, low4);
+          wsj[r] = _mm256_permutevar8x32_ps(ws[r], idx);
+        }
+        const int b = 8 * s + j;
+        for (int t = 0; t < T; ++t) {
+          __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].qs + 32 * b));
+          __m256 dx = _mm256_load_ps(act[t].dvec + 8 * b);
+          for (int r = 0; r < R; ++r) {
+            __m256i d = DotLanes(wq[r], x);
+            acc[r][t] =
+                _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(wsj[r], dx), acc[r][t]);
+          }
+        }
+      }
+    }
+    Store(a, r0, t0, acc);
+  }
+};
+
+// ---- Q6_K: 256-element blocks, 6-bit values offset 32, a signed 8-bit scale per 16 ----
+template <int R, int T>
+struct Q6_KKernel {
+  static void Run(const TileArgs& a, int r0, int t0) {
+    __m256 acc[R][T];
+    Zero(acc);
+    const uint8_t* rows[R];
+    for (int r = 0; r < R; ++r) rows[r] = a.w + (r0 + r) * a.w_row_bytes;
+    ActView act[T];
+    for (int t = 0; t < T; ++t) act[t] = Act(a, t0 + t);
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i two = _mm256_set1_epi8(0x03);
+    const int ns = a.cols / 256;
+    for (int s = 0; s < ns; ++s) {
+      float scales[R][16];
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* blk = rows[r] + 210 * s;
+        float d = Half(Load16(blk + 208));
+        const auto* sc = reinterpret_cast<const int8_t*>(blk + 192);
+        for (int g = 0; g < 16; ++g) scales[r][g] = d * sc[g];
+      }
+      for (int h = 0; h < 2; ++h) {
+        for (int k = 0; k < 4; ++k) {
+          __m256i wq[R];
+          __m256 ws[R];
+          for (int r = 0; r < R; ++r) {
+            const uint8_t* blk = rows[r] + 210 * s;
+            __m256i ql =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * h + 32 * (k & 1)));
+            __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * h));
+            __m256i lo = _mm256_and_si256(k >> 1 ? _mm256_srli_epi16(ql, 4) : ql, low4);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), two);
+            wq[r] = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
+            int g = 8 * h + 2 * k;  // this 32-element run covers groups g and g+1
+            ws[r] = _mm256_set_m128(_mm_set1_ps(scales[r][g + 1]), _mm_set1_ps(scales[r][g]));
+          }
+          const int b = 8 * s + 4 * h + k;
+          for (int t = 0; t < T; ++t) {
+            __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].qs + 32 * b));
+            __m256i bias = _mm256_slli_epi32(
+                _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].lane4 + 8 * b)), 5);
+            __m256 dx = _mm256_load_ps(act[t].dvec + 8 * b);
+            for (int r = 0; r < R; ++r) {
+              __m256i d = _mm256_sub_epi32(DotLanes(wq[r], x), bias);
+              acc[r][t] =
+                  _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(ws[r], dx), acc[r][t]);
+            }
+          }
+        }
+      }
+    }
+    Store(a, r0, t0, acc);
+  }
+};
+
+// ---- Float weights: F32, F16, BF16 against float activations ----
+enum class FloatKind { kF32, kF16, kBf16 };
+
+template <FloatKind kKind>
+inline __m256 LoadW8(const uint8_t* row, int c) {
+  if constexpr (kKind == FloatKind::kF32) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + c);
+  } else if constexpr (kKind == FloatKind::kF16) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * c)));
+  } else {
+    __m256i v =
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * c)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+  }
+}
+
+template <FloatKind kKind>
+inline float LoadW1(const uint8_t* row, int c) {
+  if constexpr (kKind == FloatKind::kF32) {
+    float v;
+    std::memcpy(&v, row + 4 * c, 4);
+    return v;
+  } else if constexpr (kKind == FloatKind::kF16) {
+    return Half(Load16(row + 2 * c));
+  } else {
+    uint32_t bits = static_cast<uint32_t>(Load16(row + 2 * c)) << 16;
+    float v;
+    std::memcpy(&v, &bits, 4);
+    return v;
+  }
+}
+
+template <FloatKind kKind>
+struct FloatKernel {
+  template <int R, int T>
+  struct K {
+    static void Run(const TileArgs& a, int r0, int t0) {
+      __m256 acc[R][T];
+      Zero(acc);
+      const uint8_t* rows[R];
+      for (int r = 0; r < R; ++r) rows[r] = a.w + (r0 + r) * a.w_row_bytes;
+      const float* x[T];
+      for (int t = 0; t < T; ++t) {
+        x[t] = reinterpret_cast<const float*>(a.act + (t0 + t) * a.act_row_bytes);
+      }
+      int c = 0;
+      for (; c + 8 <= a.cols; c += 8) {
+        __m256 wv[R];
+        for (int r = 0; r < R; ++r) wv[r] = LoadW8<kKind>(rows[r], c);
+        for (int t = 0; t < T; ++t) {
+          __m256 xv = _mm256_loadu_ps(x[t] + c);
+          for (int r = 0; r < R; ++r) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
+        }
+      }
+      for (int t = 0; t < T; ++t) {
+        for (int r = 0; r < R; ++r) {
+          float sum = Hsum(acc[r][t]);
+          for (int cc = c; cc < a.cols; ++cc) sum += LoadW1<kKind>(rows[r], cc) * x[t][cc];
+          a.y[(t0 + t) * a.ldy + r0 + r] = sum;
+        }
+      }
+    }
+  };
+};
+
+template <int R, int T>
+using F32Kernel = FloatKernel<FloatKind::kF32>::K<R, T>;
+template <int R, int T>
+using F16Kernel = FloatKernel<FloatKind::kF16>::K<R, T>;
+template <int R, int T>
+using Bf16Kernel = FloatKernel<FloatKind::kBf16>::K<R, T>;
+
+// ---- Activation preparation ----
+void PrepQ8(const float* x, int cols, uint8_t* out) {
+  auto* qs = reinterpret_cast<int8_t*>(out);
+  auto* lane4 = reinterpret_cast<int32_t*>(out + ActQ8Lane4Offset(cols));
+  auto* dvec = reinterpret_cast<float*>(out + ActQ8DvecOffset(cols));
+  auto* dd = reinterpret_cast<float*>(out + ActQ8DOffset(cols));
+  auto* dsum = reinterpret_cast<float*>(out + ActQ8DsumOffset(cols));
+  const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+  for (int b = 0; b < cols / 32; ++b) {
+    __m256 v[4];
+    __m256 amax = _mm256_setzero_ps();
+    for (int i = 0; i < 4; ++i) {
+      v[i] = _mm256_loadu_ps(x + 32 * b + 8 * i);
+      amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_mask, v[i]));
+    }
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    float max = _mm_cvtss_f32(m);
+    float d = max / 127.0f;
+    __m256 inv = _mm256_set1_ps(max > 0 ? 127.0f / max : 0.0f);
+    __m256i q[4];
+    for (int i = 0; i < 4; ++i) {
+      // Round to nearest even, as lrintf does in the portable kernels.
+      q[i] = _mm256_cvtps_epi32(_mm256_mul_ps(v[i], inv));
+    }
+    // Pack 32-bit to 8-bit; packs interleave 128-bit halves, a permute restores order.
+    __m256i p01 = _mm256_packs_epi32(q[0], q[1]);
+    __m256i p23 = _mm256_packs_epi32(q[2], q[3]);
+    __m256i p = _mm256_packs_epi16(p01, p23);
+    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs + 32 * b), p);
+    __m256i l4 = DotLanes(_mm256_set1_epi8(1), p);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(lane4 + 8 * b), l4);
+    _mm256_storeu_ps(dvec + 8 * b, _mm256_set1_ps(d));
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(l4), _mm256_extracti128_si256(l4, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    dd[b] = d;
+    dsum[b] = d * static_cast<float>(_mm_cvtsi128_si32(s));
+  }
+}
+
+float Dot(const float* a, const float* b, int n) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  for (; i + 8 <= n; i += 8)
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+  float s = Hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void Axpy(float alpha, const float* x, float* y, int n) {
+  __m256 av = _mm256_set1_ps(alpha);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  }
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
+}  // namespace
+
+const KernelTable& Avx2Kernels() {
+  static const KernelTable table = {
+      TileLoop<F32Kernel, 4, 4, 2>,
+      TileLoop<F16Kernel, 4, 4, 2>,
+      TileLoop<Bf16Kernel, 4, 4, 2>,
+      TileLoop<Q8_0Kernel, 4, 2, 2>,
+      TileLoop<Q4_0Kernel, 4, 2, 2>,
+      TileLoop<Q4_KKernel, 4, 2, 2>,
+      TileLoop<Q6_KKernel, 4, 2, 2>,
+      PrepQ8,
+      Dot,
+      Axpy,
+  };
+  return table;
+}
+
+}  // namespace pareto::inference::kernels_internal
+#endif  // defined(__x86_64__)

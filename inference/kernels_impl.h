@@ -1,0 +1,53 @@
+// Internal to the kernels: the prepared-activation layout and the per-instruction-set tables.
+//
+// This header is included by the instruction-set-specific files, which are compiled with
+// extra -m flags. It must stay free of inline functions and templates: an inline function
+// compiled there with AVX-512 could be the copy the linker keeps for the whole program and
+// crash a CPU without it. Only plain declarations and constants live here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pareto::inference::kernels_internal {
+
+// Prepared activations for quantized weights, one row per token, `cols` a multiple of 32:
+//   int8  qs[cols]        the activations quantized per 32-element block: x ~ d * q
+//   int32 lane4[cols/4]   sums of each run of 4 consecutive q (one SIMD dot-product lane)
+//   float dvec[cols/4]    the block scale d repeated for each of the block's 8 lanes
+//   float d[cols/32]      the block scales
+//   float dsum[cols/32]   d * (sum of the block's q), for weight formats with minimums
+// Offsets in bytes from the row start; rows are ActQ8RowBytes(cols) apart (64-aligned).
+constexpr size_t ActQ8Lane4Offset(size_t cols) { return cols; }
+constexpr size_t ActQ8DvecOffset(size_t cols) { return 2 * cols; }
+constexpr size_t ActQ8DOffset(size_t cols) { return 3 * cols; }
+constexpr size_t ActQ8DsumOffset(size_t cols) { return 3 * cols + cols / 8; }
+constexpr size_t ActQ8RowBytes(size_t cols) { return (3 * cols + cols / 4 + 63) / 64 * 64; }
+
+// y[t * ldy + r] = dot(row r of the weights, activation row t) for r < n_rows, t < n_tok.
+// `act` rows are `act_row_bytes` apart: prepared Q8 rows for quantized weights, plain
+// floats for F32/F16/BF16 weights.
+using TileFn = void (*)(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                        size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
+// Prepares one activation row of `cols` floats in the Q8 layout above.
+using PrepFn = void (*)(const float* x, int cols, uint8_t* out);
+
+struct KernelTable {
+  TileFn f32;
+  TileFn f16;
+  TileFn bf16;
+  TileFn q8_0;
+  TileFn q4_0;
+  TileFn q4_k;
+  TileFn q6_k;
+  PrepFn prep_q8;
+  float (*dot_f32)(const float* a, const float* b, int n);
+  void (*axpy_f32)(float alpha, const float* x, float* y, int n);
+};
+
+const KernelTable& PortableKernels();
+const KernelTable& Avx2Kernels();
+const KernelTable& Avx512Kernels();
+const KernelTable& Avx512VnniKernels();
+
+}  // namespace pareto::inference::kernels_internal

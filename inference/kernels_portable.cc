@@ -1,0 +1,196 @@
+// The portable kernels: plain C++ over the same layouts as the SIMD ones. They are the
+// fallback on CPUs without AVX2 and the readable statement of what every kernel computes.
+#include <cmath>
+#include <cstring>
+
+#include "inference/kernels_impl.h"
+#include "inference/quants.h"
+
+namespace pareto::inference::kernels_internal {
+namespace {
+
+struct ActQ8 {
+  const int8_t* qs;
+  const float* d;
+  const float* dsum;
+};
+
+ActQ8 ActRow(const uint8_t* act, size_t cols) {
+  return {reinterpret_cast<const int8_t*>(act),
+          reinterpret_cast<const float*>(act + ActQ8DOffset(cols)),
+          reinterpret_cast<const float*>(act + ActQ8DsumOffset(cols))};
+}
+
+void PrepQ8(const float* x, int cols, uint8_t* out) {
+  auto* qs = reinterpret_cast<int8_t*>(out);
+  auto* lane4 = reinterpret_cast<int32_t*>(out + ActQ8Lane4Offset(cols));
+  auto* dvec = reinterpret_cast<float*>(out + ActQ8DvecOffset(cols));
+  auto* d = reinterpret_cast<float*>(out + ActQ8DOffset(cols));
+  auto* dsum = reinterpret_cast<float*>(out + ActQ8DsumOffset(cols));
+  for (int b = 0; b < cols / 32; ++b) {
+    const float* xb = x + 32 * b;
+    float amax = 0;
+    for (int i = 0; i < 32; ++i) amax = std::fmax(amax, std::fabs(xb[i]));
+    float scale = amax / 127.0f;
+    float inv = amax > 0 ? 127.0f / amax : 0.0f;
+    int sum = 0;
+    for (int i = 0; i < 32; ++i) {
+      int q = static_cast<int>(std::lrintf(xb[i] * inv));
+      q = q > 127 ? 127 : (q < -127 ? -127 : q);
+      qs[32 * b + i] = static_cast<int8_t>(q);
+      sum += q;
+    }
+    for (int l = 0; l < 8; ++l) {
+      const int8_t* g = qs + 32 * b + 4 * l;
+      lane4[8 * b + l] = g[0] + g[1] + g[2] + g[3];
+      dvec[8 * b + l] = scale;
+    }
+    d[b] = scale;
+    dsum[b] = scale * static_cast<float>(sum);
+  }
+}
+
+float DotQ8_0(const uint8_t* w, const uint8_t* act, int cols) {
+  ActQ8 a = ActRow(act, cols);
+  const auto* blocks = reinterpret_cast<const BlockQ8_0*>(w);
+  float total = 0;
+  for (int b = 0; b < cols / 32; ++b) {
+    int sum = 0;
+    for (int i = 0; i < 32; ++i) sum += blocks[b].qs[i] * a.qs[32 * b + i];
+    total += HalfToFloat(blocks[b].d) * a.d[b] * static_cast<float>(sum);
+  }
+  return total;
+}
+
+float DotQ4_0(const uint8_t* w, const uint8_t* act, int cols) {
+  ActQ8 a = ActRow(act, cols);
+  const auto* blocks = reinterpret_cast<const BlockQ4_0*>(w);
+  float total = 0;
+  for (int b = 0; b < cols / 32; ++b) {
+    const int8_t* q = a.qs + 32 * b;
+    int sum = 0;
+    for (int i = 0; i < 16; ++i) {
+      sum += ((blocks[b].qs[i] & 0xF) - 8) * q[i];
+      sum += ((blocks[b].qs[i] >> 4) - 8) * q[i + 16];
+    }
+    total += HalfToFloat(blocks[b].d) * a.d[b] * static_cast<float>(sum);
+  }
+  return total;
+}
+
+float DotQ4_K(const uint8_t* w, const uint8_t* act, int cols) {
+  ActQ8 a = ActRow(act, cols);
+  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
+  float total = 0;
+  for (int s = 0; s < cols / 256; ++s) {
+    const BlockQ4_K& blk = blocks[s];
+    float d = HalfToFloat(blk.d), dmin = HalfToFloat(blk.dmin);
+    for (int j = 0; j < 8; ++j) {
+      uint8_t sc, mn;
+      UnpackQ4KScale(blk.scales, j, &sc, &mn);
+      const uint8_t* q = blk.qs + 32 * (j / 2);
+      int shift = (j % 2) * 4;
+      int b = 8 * s + j;  // activation block
+      int sum = 0;
+      for (int i = 0; i < 32; ++i) sum += ((q[i] >> shift) & 0xF) * a.qs[32 * b + i];
+      total += d * sc * a.d[b] * static_cast<float>(sum) - dmin * mn * a.dsum[b];
+    }
+  }
+  return total;
+}
+
+float DotQ6_K(const uint8_t* w, const uint8_t* act, int cols) {
+  ActQ8 a = ActRow(act, cols);
+  const auto* blocks = reinterpret_cast<const BlockQ6_K*>(w);
+  float total = 0;
+  for (int s = 0; s < cols / 256; ++s) {
+    const BlockQ6_K& blk = blocks[s];
+    float d = HalfToFloat(blk.d);
+    int sums[16] = {};
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = blk.ql + 64 * h;
+      const uint8_t* qh = blk.qh + 32 * h;
+      const int8_t* x = a.qs + 256 * s + 128 * h;
+      for (int l = 0; l < 32; ++l) {
+        int q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+        int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+        int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+        int g = 8 * h + l / 16;
+        sums[g] += q1 * x[l];
+        sums[g + 2] += q2 * x[l + 32];
+        sums[g + 4] += q3 * x[l + 64];
+        sums[g + 6] += q4 * x[l + 96];
+      }
+    }
+    for (int g = 0; g < 16; ++g) {
+      total += d * blk.scales[g] * a.d[8 * s + g / 2] * static_cast<float>(sums[g]);
+    }
+  }
+  return total;
+}
+
+float DotF32(const uint8_t* w, const uint8_t* act, int cols) {
+  const auto* x = reinterpret_cast<const float*>(act);
+  float total = 0;
+  for (int i = 0; i < cols; ++i) {
+    float v;
+    std::memcpy(&v, w + 4 * i, 4);
+    total += v * x[i];
+  }
+  return total;
+}
+
+float DotF16(const uint8_t* w, const uint8_t* act, int cols) {
+  const auto* x = reinterpret_cast<const float*>(act);
+  float total = 0;
+  for (int i = 0; i < cols; ++i) {
+    uint16_t h;
+    std::memcpy(&h, w + 2 * i, 2);
+    total += HalfToFloat(h) * x[i];
+  }
+  return total;
+}
+
+float DotBf16(const uint8_t* w, const uint8_t* act, int cols) {
+  const auto* x = reinterpret_cast<const float*>(act);
+  float total = 0;
+  for (int i = 0; i < cols; ++i) {
+    uint16_t h;
+    std::memcpy(&h, w + 2 * i, 2);
+    total += Bf16ToFloat(h) * x[i];
+  }
+  return total;
+}
+
+template <float (*Dot)(const uint8_t*, const uint8_t*, int)>
+void Tile(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
+  for (int t = 0; t < n_tok; ++t) {
+    for (int r = 0; r < n_rows; ++r) {
+      y[t * ldy + r] = Dot(w + r * w_row_bytes, act + t * act_row_bytes, cols);
+    }
+  }
+}
+
+float PlainDot(const float* a, const float* b, int n) {
+  float s = 0;
+  for (int i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void PlainAxpy(float alpha, const float* x, float* y, int n) {
+  for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+}  // namespace
+
+const KernelTable& PortableKernels() {
+  static const KernelTable table = {
+      Tile<DotF32>,  Tile<DotF16>,  Tile<DotBf16>, Tile<DotQ8_0>, Tile<DotQ4_0>,
+      Tile<DotQ4_K>, Tile<DotQ6_K>, PrepQ8,        PlainDot,      PlainAxpy,
+  };
+  return table;
+}
+
+}  // namespace pareto::inference::kernels_internal

@@ -1,0 +1,154 @@
+#include "inference/kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "inference/quants.h"
+
+namespace pareto::inference {
+namespace {
+
+std::vector<float> Gaussian(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+struct Matrix {
+  TensorType type;
+  int64_t rows, cols;
+  std::vector<uint8_t> bytes;
+  std::vector<float> decoded;  // what the stored weights mean
+
+  WeightMatrix View() const {
+    return {type, bytes.data(), rows, cols, static_cast<size_t>(*TensorBytes(type, cols))};
+  }
+};
+
+Matrix MakeMatrix(TensorType type, int64_t rows, int64_t cols, uint32_t seed) {
+  Matrix m{type, rows, cols, {}, {}};
+  std::vector<float> values = Gaussian(static_cast<size_t>(rows * cols), seed, 0.5f);
+  m.bytes = *Quantize(type, values);
+  m.decoded = *Dequantize(type, m.bytes, rows * cols);
+  return m;
+}
+
+// y = W x in double precision from the decoded weights.
+std::vector<double> Reference(const Matrix& m, const std::vector<float>& x, int n) {
+  std::vector<double> y(static_cast<size_t>(n * m.rows));
+  for (int t = 0; t < n; ++t) {
+    for (int64_t r = 0; r < m.rows; ++r) {
+      double s = 0;
+      for (int64_t c = 0; c < m.cols; ++c)
+        s += double{m.decoded[r * m.cols + c]} * x[t * m.cols + c];
+      y[t * m.rows + r] = s;
+    }
+  }
+  return y;
+}
+
+// Largest |a - b| over the scale of the outputs (their root mean square).
+double ScaledMaxError(const std::vector<float>& a, const std::vector<double>& b) {
+  double rms = 0, max = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    rms += b[i] * b[i];
+    max = std::max(max, std::fabs(a[i] - b[i]));
+  }
+  return max / std::sqrt(rms / b.size());
+}
+
+struct Case {
+  TensorType type;
+  int64_t cols;        // a few blocks, an odd count where the block is 32
+  double error_bound;  // against the float64 reference, relative to the outputs' RMS
+};
+
+const Case kCases[] = {
+    {TensorType::kF32, 100, 1e-5},  {TensorType::kF16, 72, 1e-5},   {TensorType::kBF16, 40, 1e-5},
+    {TensorType::kQ8_0, 96, 0.03},  {TensorType::kQ4_0, 160, 0.03}, {TensorType::kQ4_K, 512, 0.03},
+    {TensorType::kQ6_K, 768, 0.03},
+};
+
+TEST(KernelsTest, EveryTypeAndInstructionSetMatchesTheFloat64Reference) {
+  const int64_t rows = 37;  // not a multiple of any tile height
+  for (const Case& c : kCases) {
+    Matrix m = MakeMatrix(c.type, rows, c.cols, 7);
+    for (int n : {1, 2, 5, 8}) {
+      std::vector<float> x = Gaussian(static_cast<size_t>(n * c.cols), 11 + n);
+      std::vector<double> ref = Reference(m, x, n);
+      std::vector<float> portable(ref.size());
+      MatMulScratch scratch;
+      MatMul(Isa::kPortable, m.View(), x.data(), n, portable.data(), scratch, nullptr);
+      EXPECT_LE(ScaledMaxError(portable, ref), c.error_bound)
+          << TensorTypeName(c.type) << " n=" << n;
+      for (Isa isa : AvailableIsas()) {
+        std::vector<float> y(ref.size(), NAN);
+        MatMul(isa, m.View(), x.data(), n, y.data(), scratch, nullptr);
+        // The SIMD kernels do the same integer arithmetic as the portable ones; only the
+        // order of float additions differs.
+        std::vector<double> p(portable.begin(), portable.end());
+        EXPECT_LE(ScaledMaxError(y, p), 2e-5)
+            << TensorTypeName(c.type) << " " << IsaName(isa) << " n=" << n;
+      }
+    }
+  }
+}
+
+TEST(KernelsTest, ThreadedRowRangesMatchTheSingleThreadedResult) {
+  ThreadPool pool(3);
+  for (const Case& c : kCases) {
+    Matrix m = MakeMatrix(c.type, 300, c.cols, 3);
+    const int n = 6;
+    std::vector<float> x = Gaussian(static_cast<size_t>(n * c.cols), 5);
+    std::vector<float> single(static_cast<size_t>(n * m.rows)), threaded(single.size());
+    MatMulScratch s1, s2;
+    Isa isa = DetectIsa();
+    MatMul(isa, m.View(), x.data(), n, single.data(), s1, nullptr);
+    MatMul(isa, m.View(), x.data(), n, threaded.data(), s2, &pool);
+    EXPECT_EQ(single, threaded) << TensorTypeName(c.type);
+
+    // Rows [40, 77) written with a leading dimension of 50.
+    std::vector<float> part(static_cast<size_t>(n * 50), -1.0f);
+    MatMulRows(isa, m.View(), 40, 77, x.data(), n, part.data(), 50, s1, &pool);
+    for (int t = 0; t < n; ++t) {
+      for (int r = 0; r < 37; ++r) EXPECT_EQ(part[t * 50 + r], single[t * 300 + 40 + r]);
+      EXPECT_EQ(part[t * 50 + 37], -1.0f);
+    }
+  }
+}
+
+TEST(KernelsTest, DotAndAxpyAgreeAcrossInstructionSets) {
+  for (int n : {1, 15, 16, 33, 100}) {
+    std::vector<float> a = Gaussian(n, 1), b = Gaussian(n, 2);
+    double ref = 0;
+    for (int i = 0; i < n; ++i) ref += double{a[i]} * b[i];
+    for (Isa isa : AvailableIsas()) {
+      EXPECT_NEAR(DotF32(isa, a.data(), b.data(), n), ref, 1e-4 * n) << IsaName(isa);
+      std::vector<float> y = b;
+      AxpyF32(isa, 0.5f, a.data(), y.data(), n);
+      for (int i = 0; i < n; ++i) EXPECT_FLOAT_EQ(y[i], b[i] + 0.5f * a[i]) << IsaName(isa);
+    }
+  }
+}
+
+TEST(ThreadPoolTest, RunsEveryTaskExactlyOnce) {
+  ThreadPool pool(4);
+  for (int round = 0; round < 50; ++round) {
+    int n = round * 7 % 23;
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+    pool.Run(n, [&](int task, int worker) {
+      ASSERT_GE(worker, 0);
+      ASSERT_LT(worker, 4);
+      hits[task].fetch_add(1);
+    });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+  }
+}
+
+}  // namespace
+}  // namespace pareto::inference
