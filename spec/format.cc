@@ -66,9 +66,8 @@ std::vector<std::string_view> split_lines(std::string_view text) {
 }
 
 // Whether the canonical """ form (content lines indented under the entry, closing """ on its
-// own line) reads back to exactly this text.
+// own line, each """ inside written \""") reads back to exactly this text.
 bool fits_block(std::string_view text) {
-  if (text.find("\"\"\"") != std::string_view::npos) return false;
   for (char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     if ((byte < 0x20 && c != '\n' && c != '\t') || byte == 0x7F) return false;
@@ -124,7 +123,15 @@ std::string Formatter::scalar_text(const Value& v, int indent) {
       const int content = indent + kIndent;
       std::string out = "\"\"\"\n";
       for (std::string_view line : split_lines(v.text)) {
-        if (!line.empty()) out += spaces(content) + std::string(line);
+        if (!line.empty()) out += spaces(content);
+        // A """ inside is written \"""; the lexer reads that escape before anything else, so
+        // even a backslash right before it reads back unchanged.
+        for (std::size_t at = line.find("\"\"\""); at != std::string_view::npos;
+             at = line.find("\"\"\"")) {
+          out.append(line.substr(0, at)).append("\\\"\"\"");
+          line.remove_prefix(at + 3);
+        }
+        out.append(line);
         out += '\n';
       }
       return out + spaces(content) + "\"\"\"";
@@ -210,8 +217,10 @@ std::string Formatter::value_text(const Value& v, int indent, int column) {
     return scalar_text(v, indent);
   }
   if (auto flow = flow_value(v, indent)) {
-    // A """ block inside makes several lines anyway; width rules apply to one-liners only.
-    if (flow->find('\n') != std::string::npos || column + width_of(*flow) <= kWidth) {
+    // A """ block inside a list or call makes several lines anyway (`tests("""...""")`), so
+    // the width rule applies to one-liners only; a map holding one reads better broken.
+    const bool several_lines = flow->find('\n') != std::string::npos;
+    if (several_lines ? v.kind != ValueKind::kMap : column + width_of(*flow) <= kWidth) {
       return *flow;
     }
   }
