@@ -13,6 +13,12 @@ enum ExitCode : int { kOk = 0, kFailedBar = 1, kUsage = 2, kRuntime = 3 };
 // check, fmt, list, export: the spec language.
 void add_spec_commands(CLI::App& app, int& exit_code);
 
+// sandbox run: a command in the graders' sandbox.
+void add_sandbox_commands(CLI::App& app, int& exit_code);
+
+// tokenize: token ids of a text under a GGUF model's tokenizer.
+void add_tokenize_commands(CLI::App& app, int& exit_code);
+
 // Registers a command that is part of the design but not built yet: it accepts any
 // arguments, says so on stderr, and exits 2.
 void add_pending_command(CLI::App& app, const std::string& name, const std::string& description,

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
 
   int exit_code = kOk;
   add_spec_commands(app, exit_code);
+  add_tokenize_commands(app, exit_code);
+  add_sandbox_commands(app, exit_code);
 
   const std::string harness = "the harness (issue #4)";
   const std::string core = "the embedded inference core (issue #3)";
@@ -47,7 +49,6 @@ int main(int argc, char** argv) {
                       exit_code);
   add_pending_command(app, "compare", "paired comparison of two runs; exit 1 on a regression",
                       harness, exit_code);
-  add_pending_command(app, "sandbox", "run a command in the graders' sandbox", harness, exit_code);
   add_pending_command(app, "saturation", "which tasks still tell tiers apart", analyses,
                       exit_code);
   add_pending_command(app, "targets", "distillation targets: where the teacher beats the student",
@@ -55,8 +56,6 @@ int main(int argc, char** argv) {
   add_pending_command(app, "distill", "export teacher data; distill embedded students", analyses,
                       exit_code);
   add_pending_command(app, "generate", "generate text with a GGUF model", core, exit_code);
-  add_pending_command(app, "tokenize", "token ids of a text under a model's tokenizer", core,
-                      exit_code);
   add_pending_command(app, "logits", "a model's logits for a text or token ids", core, exit_code);
   add_pending_command(app, "bench", "prefill and decode tokens/s of a model", core, exit_code);
   add_pending_command(app, "quantize", "convert a GGUF model to another tensor type", core,
