@@ -1,0 +1,292 @@
+#include "inference/context.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "inference/quants.h"
+
+namespace pareto::inference {
+namespace {
+
+// out = x / rms(x) * weight, for each of n rows of `dim` values.
+void RmsNorm(const float* x, const float* weight, int n, int dim, float eps, float* out) {
+  for (int i = 0; i < n; ++i) {
+    const float* xi = x + static_cast<size_t>(i) * dim;
+    float* oi = out + static_cast<size_t>(i) * dim;
+    double ss = 0;
+    for (int d = 0; d < dim; ++d) ss += static_cast<double>(xi[d]) * xi[d];
+    float scale = static_cast<float>(1.0 / std::sqrt(ss / dim + eps));
+    for (int d = 0; d < dim; ++d) oi[d] = xi[d] * scale * weight[d];
+  }
+}
+
+void AddBias(float* x, const std::vector<float>& bias, int n) {
+  const size_t dim = bias.size();
+  for (int i = 0; i < n; ++i) {
+    for (size_t d = 0; d < dim; ++d) x[i * dim + d] += bias[d];
+  }
+}
+
+// Rotates the first n_rot dimensions of each of n_heads heads of one token.
+void Rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style, double pos,
+          const float* inv_freq) {
+  const int half = n_rot / 2;
+  for (int h = 0; h < n_heads; ++h) {
+    float* v = x + static_cast<size_t>(h) * head_dim;
+    for (int i = 0; i < half; ++i) {
+      double angle = pos * inv_freq[i];
+      float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+      int a = style == RopeStyle::kAdjacentPairs ? 2 * i : i;
+      int b = style == RopeStyle::kAdjacentPairs ? 2 * i + 1 : i + half;
+      float x0 = v[a], x1 = v[b];
+      v[a] = x0 * c - x1 * s;
+      v[b] = x0 * s + x1 * c;
+    }
+  }
+}
+
+// SwiGLU: gate = silu(gate) * up.
+void SiluMul(float* gate, const float* up, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    float g = gate[i];
+    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+uint64_t MatrixBytes(const WeightMatrix& w) { return w.row_bytes * static_cast<uint64_t>(w.rows); }
+
+}  // namespace
+
+Result<std::unique_ptr<Context>> Context::Create(const Model& model,
+                                                 const ContextOptions& options) {
+  if (options.n_ctx <= 0 || options.n_seq <= 0) {
+    return Status::Error("context size and sequence count must be positive");
+  }
+  Isa isa = options.isa.value_or(DetectIsa());
+  auto available = AvailableIsas();
+  if (std::find(available.begin(), available.end(), isa) == available.end()) {
+    return Status::Error("this CPU lacks the instruction set " + IsaName(isa));
+  }
+  int threads = options.n_threads;
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const ModelConfig& c = model.config();
+  uint64_t elements = static_cast<uint64_t>(c.n_layer) * options.n_seq * options.n_ctx * c.kv_dim();
+  if (elements > (uint64_t{1} << 36)) {
+    return Status::Error(fmt::format("a KV cache of {} x {} positions would not fit in memory",
+                                     options.n_seq, options.n_ctx));
+  }
+  std::unique_ptr<Context> ctx(new Context(model, options, isa, threads));
+  ctx->kv_elements_ = elements;
+  ctx->k_cache_.reset(new float[elements]);
+  ctx->v_cache_.reset(new float[elements]);
+  return ctx;
+}
+
+Context::Context(const Model& model, const ContextOptions& options, Isa isa, int threads)
+    : model_(model),
+      n_ctx_(options.n_ctx),
+      n_seq_(options.n_seq),
+      isa_(isa),
+      pool_(threads),
+      seq_len_(static_cast<size_t>(options.n_seq), 0) {
+  const ModelConfig& c = model.config();
+  // Rotation frequencies: base^(-2i/n_rot), divided by the file's per-frequency factors
+  // (Llama 3) and by the linear position scale.
+  rope_inv_freq_.resize(static_cast<size_t>(c.n_rot / 2));
+  for (int i = 0; i < c.n_rot / 2; ++i) {
+    double f = std::pow(static_cast<double>(c.rope_base), -2.0 * i / c.n_rot);
+    if (!model.rope_freq_factors().empty()) f /= model.rope_freq_factors()[i];
+    rope_inv_freq_[i] = static_cast<float>(f / c.rope_linear_scale);
+  }
+}
+
+void Context::EnsureScratch(int n) {
+  if (n <= capacity_) return;
+  const ModelConfig& c = model_.config();
+  const size_t m = static_cast<size_t>(n);
+  x_.resize(m * c.n_embd);
+  xn_.resize(m * c.n_embd);
+  out_.resize(m * c.n_embd);
+  q_.resize(m * c.q_dim());
+  att_.resize(m * c.q_dim());
+  k_.resize(m * c.kv_dim());
+  v_.resize(m * c.kv_dim());
+  gate_.resize(m * c.n_ff);
+  up_.resize(m * c.n_ff);
+  scores_.resize(static_cast<size_t>(pool_.size()) * n_ctx_);
+  capacity_ = n;
+}
+
+float* Context::KeyAt(int layer, int seq, int pos) {
+  const size_t kv = static_cast<size_t>(model_.config().kv_dim());
+  return k_cache_.get() + ((static_cast<size_t>(layer) * n_seq_ + seq) * n_ctx_ + pos) * kv;
+}
+
+float* Context::ValueAt(int layer, int seq, int pos) {
+  const size_t kv = static_cast<size_t>(model_.config().kv_dim());
+  return v_cache_.get() + ((static_cast<size_t>(layer) * n_seq_ + seq) * n_ctx_ + pos) * kv;
+}
+
+void Context::TruncateSequence(int seq, int length) {
+  if (seq < 0 || seq >= n_seq_) return;
+  seq_len_[seq] = std::clamp(length, 0, seq_len_[seq]);
+}
+
+// Causal attention of each batch token over its own sequence's cache, positions 0..pos.
+void Context::Attention(int layer, int n, const int* seqs, const int* positions) {
+  const ModelConfig& c = model_.config();
+  const int hd = c.head_dim;
+  const int group = c.n_head / c.n_head_kv;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  pool_.Run(n * c.n_head, [&](int task, int worker) {
+    const int i = task / c.n_head, h = task % c.n_head;
+    const int seq = seqs[i], pos = positions[i];
+    const int g = h / group;
+    const float* q = q_.data() + static_cast<size_t>(i) * c.q_dim() + h * hd;
+    float* scores = scores_.data() + static_cast<size_t>(worker) * n_ctx_;
+    float max = -INFINITY;
+    for (int j = 0; j <= pos; ++j) {
+      scores[j] = DotF32(isa_, q, KeyAt(layer, seq, j) + g * hd, hd) * scale;
+      max = std::max(max, scores[j]);
+    }
+    double sum = 0;
+    for (int j = 0; j <= pos; ++j) {
+      scores[j] = std::exp(scores[j] - max);
+      sum += scores[j];
+    }
+    float inv = static_cast<float>(1.0 / sum);
+    float* out = att_.data() + static_cast<size_t>(i) * c.q_dim() + h * hd;
+    std::fill(out, out + hd, 0.0f);
+    for (int j = 0; j <= pos; ++j)
+      AxpyF32(isa_, scores[j] * inv, ValueAt(layer, seq, j) + g * hd, out, hd);
+  });
+}
+
+Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* logits) {
+  const ModelConfig& c = model_.config();
+  const int n = static_cast<int>(batch.size());
+  if (n == 0) return Status::Ok();
+  std::vector<int> seqs(n), positions(n);
+  std::vector<int> added(static_cast<size_t>(n_seq_), 0);
+  int n_logits = 0;
+  for (int i = 0; i < n; ++i) {
+    const BatchEntry& e = batch[i];
+    if (e.token < 0 || e.token >= c.n_vocab) {
+      return Status::Error(
+          fmt::format("token id {} is outside the vocabulary (0..{})", e.token, c.n_vocab - 1));
+    }
+    if (e.seq < 0 || e.seq >= n_seq_) {
+      return Status::Error(
+          fmt::format("sequence {} does not exist (the context holds {})", e.seq, n_seq_));
+    }
+    seqs[i] = e.seq;
+    positions[i] = seq_len_[e.seq] + added[e.seq]++;
+    if (positions[i] >= n_ctx_) {
+      return Status::Error(
+          fmt::format("sequence {} is full: the context holds {} positions", e.seq, n_ctx_));
+    }
+    if (e.logits) ++n_logits;
+  }
+  EnsureScratch(n);
+  ForwardCounters counters;
+  counters.tokens = n;
+  const size_t embd = static_cast<size_t>(c.n_embd);
+  const size_t kv_dim = static_cast<size_t>(c.kv_dim());
+
+  // Token embeddings.
+  const WeightMatrix& te = model_.token_embedding();
+  for (int i = 0; i < n; ++i) {
+    DequantizeRow(te.type, te.data + static_cast<size_t>(batch[i].token) * te.row_bytes, c.n_embd,
+                  x_.data() + i * embd);
+  }
+  counters.weight_bytes += static_cast<uint64_t>(n) * te.row_bytes;
+
+  auto matmul = [&](const WeightMatrix& w, const float* in, float* out) {
+    MatMul(isa_, w, in, n, out, mm_scratch_, &pool_);
+    counters.flops += 2.0 * static_cast<double>(w.rows) * w.cols * n;
+    counters.weight_bytes += MatrixBytes(w);
+  };
+
+  for (int l = 0; l < c.n_layer; ++l) {
+    const LayerWeights& w = model_.layers()[l];
+    // Attention block.
+    RmsNorm(x_.data(), w.attn_norm.data(), n, c.n_embd, c.rms_eps, xn_.data());
+    matmul(w.wq, xn_.data(), q_.data());
+    matmul(w.wk, xn_.data(), k_.data());
+    matmul(w.wv, xn_.data(), v_.data());
+    if (c.qkv_bias) {
+      AddBias(q_.data(), w.bq, n);
+      AddBias(k_.data(), w.bk, n);
+      AddBias(v_.data(), w.bv, n);
+    }
+    for (int i = 0; i < n; ++i) {
+      double pos = positions[i];
+      Rope(q_.data() + i * static_cast<size_t>(c.q_dim()), c.n_head, c.head_dim, c.n_rot,
+           c.rope_style, pos, rope_inv_freq_.data());
+      Rope(k_.data() + i * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, pos,
+           rope_inv_freq_.data());
+      std::copy_n(k_.data() + i * kv_dim, kv_dim, KeyAt(l, seqs[i], positions[i]));
+      std::copy_n(v_.data() + i * kv_dim, kv_dim, ValueAt(l, seqs[i], positions[i]));
+    }
+    Attention(l, n, seqs.data(), positions.data());
+    matmul(w.wo, att_.data(), out_.data());
+    for (size_t j = 0; j < n * embd; ++j) x_[j] += out_[j];
+
+    // Feed-forward block.
+    RmsNorm(x_.data(), w.ffn_norm.data(), n, c.n_embd, c.rms_eps, xn_.data());
+    matmul(w.w_gate, xn_.data(), gate_.data());
+    matmul(w.w_up, xn_.data(), up_.data());
+    SiluMul(gate_.data(), up_.data(), static_cast<size_t>(n) * c.n_ff);
+    matmul(w.w_down, gate_.data(), out_.data());
+    for (size_t j = 0; j < n * embd; ++j) x_[j] += out_[j];
+
+    counters.weight_bytes +=
+        (w.attn_norm.size() + w.ffn_norm.size() + w.bq.size() + w.bk.size() + w.bv.size()) *
+        sizeof(float);
+    for (int i = 0; i < n; ++i) {
+      // Scores and weighted sum: 2 * head_dim flops per head and position, each.
+      double ctx = positions[i] + 1.0;
+      counters.flops += 4.0 * c.n_head * c.head_dim * ctx;
+      counters.kv_bytes_read += static_cast<uint64_t>(ctx * 2 * kv_dim * sizeof(float));
+    }
+    counters.kv_bytes_written += static_cast<uint64_t>(n) * 2 * kv_dim * sizeof(float);
+  }
+
+  // Final norm and output projection, only for the positions that want logits.
+  if (logits != nullptr) logits->clear();
+  if (n_logits > 0 && logits != nullptr) {
+    std::vector<float> rows(static_cast<size_t>(n_logits) * embd);
+    int k = 0;
+    for (int i = 0; i < n; ++i) {
+      if (!batch[i].logits) continue;
+      RmsNorm(x_.data() + i * embd, model_.output_norm().data(), 1, c.n_embd, c.rms_eps,
+              rows.data() + k * embd);
+      ++k;
+    }
+    logits->resize(static_cast<size_t>(n_logits) * c.n_vocab);
+    const WeightMatrix& out = model_.output();
+    MatMul(isa_, out, rows.data(), n_logits, logits->data(), mm_scratch_, &pool_);
+    counters.flops += 2.0 * static_cast<double>(out.rows) * out.cols * n_logits;
+    counters.weight_bytes += MatrixBytes(out) + embd * sizeof(float);
+  }
+
+  for (int s = 0; s < n_seq_; ++s) seq_len_[s] += added[s];
+  last_ = counters;
+  return Status::Ok();
+}
+
+Result<std::vector<float>> Context::Eval(std::span<const int32_t> tokens, int seq, bool all) {
+  std::vector<BatchEntry> batch(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    batch[i] = {tokens[i], seq, all || i + 1 == tokens.size()};
+  }
+  std::vector<float> logits;
+  Status s = Decode(batch, &logits);
+  if (!s.ok()) return s;
+  return logits;
+}
+
+}  // namespace pareto::inference
