@@ -1,0 +1,138 @@
+// Internals of the checker shared by its .cc files (not a public interface; use
+// spec/checker.h): the per-file scope, typed readers of syntax values that report what is
+// wrong at the value's span, the argument binder for calls, and the block field collector.
+//
+// Every reader returns std::nullopt after reporting an error, and returns std::nullopt
+// silently for a kInvalid value (the parser already reported it), so one mistake yields
+// one diagnostic.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spec/ast.h"
+#include "spec/checker.h"
+#include "spec/diagnostics.h"
+#include "spec/generator.h"
+#include "spec/model.h"
+#include "spec/source.h"
+
+namespace pareto::spec::internal {
+
+// What checking one file needs.
+struct FileScope {
+  const SourceFile& source;
+  std::filesystem::path path;         // absolute, lexically normal
+  std::filesystem::path dir;          // absolute folder: relative paths resolve here
+  std::filesystem::path display_dir;  // the same folder as diagnostics name it
+  const GeneratorRegistry& generators;
+  const CheckOptions& options;
+  Diagnostics& diags;
+  std::vector<Span> parse_errors;  // spans of this file's syntax errors
+
+  Diagnostic& error(Span span, std::string message, std::string hint = {});
+  // A --strict lint: a warning, or an error under --strict.
+  void lint(Span span, std::string message, std::string hint = {});
+  void note(Diagnostic& on, Span span, std::string message);
+  Origin origin(Span span) const;
+  // A path written in this file, resolved (absolute) and as diagnostics show it.
+  std::filesystem::path resolve(std::string_view written) const;
+  std::string display(std::string_view written) const;
+  // Whether a syntax error lies inside `span` (then "missing field" errors would mislead).
+  bool has_parse_error_in(Span span) const;
+};
+
+// "a string", "an integer", "a duration", ... for messages.
+std::string a_kind(const Value& value);
+
+// The typed readers. `what` names the thing being read in messages ("`timeout`").
+std::optional<std::string> read_string(FileScope& s, const Value& v, std::string_view what);
+std::optional<std::int64_t> read_int(FileScope& s, const Value& v, std::string_view what,
+                                     std::int64_t min, std::int64_t max);
+// An integer or a float.
+std::optional<double> read_number(FileScope& s, const Value& v, std::string_view what, double min,
+                                  double max);
+std::optional<bool> read_bool(FileScope& s, const Value& v, std::string_view what);
+// A duration > 0, in nanoseconds.
+std::optional<std::chrono::nanoseconds> read_duration(FileScope& s, const Value& v,
+                                                      std::string_view what);
+// A size >= 1 byte.
+std::optional<std::uint64_t> read_size(FileScope& s, const Value& v, std::string_view what);
+// An energy > 0, in joules.
+std::optional<double> read_energy(FileScope& s, const Value& v, std::string_view what);
+// A NAME that must be one of `options`: "unknown kind `analyis`" with a did-you-mean hint.
+std::optional<std::string> read_enum(FileScope& s, const Value& v, std::string_view what,
+                                     std::span<const std::string_view> options);
+// A list of NAMEs (or strings) from `options` (any name when `options` is empty); a repeat
+// is an error.
+std::optional<std::vector<std::string>> read_name_list(FileScope& s, const Value& v,
+                                                       std::string_view what,
+                                                       std::span<const std::string_view> options);
+// The JSON form of a literal (string, number, bool, list, map of those); nullopt after an
+// error for names, quantities and calls.
+std::optional<nlohmann::json> read_json_literal(FileScope& s, const Value& v,
+                                                std::string_view what);
+
+// One parameter of a call signature.
+struct Param {
+  std::string_view name;
+  bool positional = false;  // may be passed by position (in declaration order)
+  bool required = false;
+};
+
+// The arguments of a call bound to its parameters: one slot per Param, null when absent.
+struct BoundArgs {
+  std::vector<const Value*> args;
+  bool ok = true;  // false when an argument error was reported (the slots may still help)
+  const Value* operator[](std::size_t i) const { return args[i]; }
+};
+
+// Binds `call`'s positional and named arguments to `params`, reporting too many positional
+// arguments, unknown names (with did-you-mean), a parameter given twice, and missing
+// required parameters (at the call). `callee` names the call in messages ("exact").
+BoundArgs bind_args(FileScope& s, const Value& call, std::span<const Param> params,
+                    std::string_view callee);
+
+// One entry a block may hold.
+struct FieldRule {
+  std::string_view name;
+  EntryKind kind = EntryKind::kField;  // kField or kSection (`expect` is its own kind)
+  bool repeatable = false;
+};
+
+// The entries of a block by name, each checked against `rules`: unknown names (with
+// did-you-mean), a field written as a section or the other way round, and a field set twice
+// are reported and left out (a name written with the wrong entry kind maps to an empty list,
+// so callers do not also call it missing). `where` names the block ("task `add3`", "`budget`").
+std::map<std::string, std::vector<const Entry*>, std::less<>> collect_fields(
+    FileScope& s, const Block& block, std::span<const FieldRule> rules, std::string_view where,
+    bool allow_expect);
+
+// The value of a template string: reports every `{{name}}` that is not in `fields` at its
+// own span inside the string literal `v`. `known` says whether the sample fields are known
+// at all (false after a data-file error, when the check would only repeat it).
+void check_template(FileScope& s, const Value& v, const std::vector<std::string>& fields,
+                    bool known, std::string_view task_note);
+
+// The span of the `index`-th `{{field}}` reference of string literal `v` in the source, or
+// v.span when the raw text does not show it plainly (an escape produced a brace).
+Span template_ref_span(const FileScope& s, const Value& v, std::size_t index);
+
+// Checks one task (with the file's defaults block, if any) into `task`. Returns false when
+// an error was reported.
+bool check_task(FileScope& s, const Item& item, const Block* defaults, Task& task);
+
+// Checks a `defaults` block on its own (field names and value types).
+void check_defaults(FileScope& s, const Item& item);
+
+// Checks one tier item into `tier`.
+bool check_tier(FileScope& s, const Item& item, Tier& tier);
+
+}  // namespace pareto::spec::internal

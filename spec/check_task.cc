@@ -1,0 +1,1327 @@
+// Checking one task: fields (with the file's defaults merged under them), samples, templates,
+// graders, extraction, budget, sandbox, agent, and the --strict lints.
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "spec/check_internal.h"
+#include "spec/json_path.h"
+#include "spec/suggest.h"
+#include "spec/template.h"
+
+namespace pareto::spec::internal {
+namespace {
+
+constexpr std::int64_t kIntMax = std::numeric_limits<std::int64_t>::max();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+constexpr std::string_view kKinds[] = {"analysis", "coding", "agent"};
+constexpr std::string_view kLanguages[] = {"python", "cpp"};
+constexpr std::string_view kModes[] = {"chat", "completion"};
+constexpr std::string_view kNormalize[] = {"case", "whitespace", "punctuation"};
+constexpr std::string_view kNetwork[] = {"off", "on"};
+constexpr std::string_view kGraders[] = {"exact", "contains", "regex", "number",   "json",
+                                         "tests", "command",  "judge", "unchanged"};
+constexpr std::string_view kExtractors[] = {"full", "last_number", "code_block", "regex", "json"};
+constexpr std::string_view kSampleSources[] = {"jsonl", "csv", "generate"};
+
+constexpr FieldRule kTaskRules[] = {
+    {"kind"},
+    {"prompt"},
+    {"system"},
+    {"tags"},
+    {"samples"},
+    {"sample", EntryKind::kSection, true},
+    {"extract"},
+    {"language"},
+    {"reference"},
+    {"files"},
+    {"workspace"},
+    {"agent", EntryKind::kSection},
+    {"budget", EntryKind::kSection},
+    {"sandbox", EntryKind::kSection},
+    {"mode"},
+    {"temperature"},
+};
+constexpr FieldRule kBudgetRules[] = {{"max_tokens"}, {"timeout"}, {"max_steps"}, {"max_energy"}};
+constexpr FieldRule kSandboxRules[] = {{"network"}, {"memory"},    {"cpu"},   {"wall"},
+                                       {"procs"},   {"file_size"}, {"output"}};
+constexpr FieldRule kAgentRules[] = {{"tools"}, {"max_steps"}};
+
+using Fields = std::map<std::string, std::vector<const Entry*>, std::less<>>;
+
+// A field after merging: the task's own entry, else the defaults' entry.
+struct Field {
+  const Entry* entry = nullptr;
+  bool from_defaults = false;
+  explicit operator bool() const { return entry != nullptr; }
+  const Value& value() const { return entry->value; }
+};
+
+Field pick(const Fields& own, const Fields& defaults, std::string_view name) {
+  if (auto it = own.find(name); it != own.end() && !it->second.empty()) {
+    return {it->second.front(), false};
+  }
+  if (auto it = defaults.find(name); it != defaults.end() && !it->second.empty()) {
+    return {it->second.front(), true};
+  }
+  return {};
+}
+
+// A section (budget, sandbox, agent) with the defaults' section merged under it key by key.
+struct Section {
+  Fields own, defaults;
+  const Entry* own_entry = nullptr;  // the task's own section, if written
+  bool present = false;
+  Field get(std::string_view name) const { return pick(own, defaults, name); }
+};
+
+// A use of a sample field by a template or a field operand, for per-sample coverage.
+struct Use {
+  std::string field;
+  std::string what;  // "the prompt", "`exact`", ...
+};
+
+struct TaskCheck {
+  FileScope& s;
+  const Item& item;
+  Task& task;
+  std::optional<TaskKind> kind;
+  std::vector<std::string> fields;  // union of the samples' fields, sorted
+  bool fields_known = true;         // false when the samples could not be read
+  std::vector<Use> uses;
+  std::string data_display;  // data file as diagnostics name it (jsonl/csv)
+
+  // Appended to messages about a value that came from the file's `defaults`, so the reader
+  // knows which task it failed for.
+  std::string note(const Field& f) const {
+    return f.from_defaults ? fmt::format(" (from `defaults`, in task `{}`)", task.id) : "";
+  }
+  bool has_field(std::string_view name) const {
+    return std::find(fields.begin(), fields.end(), name) != fields.end();
+  }
+  // Whether an entry applies to this task's kind; a default that does not apply is ignored,
+  // one written in the task is an error.
+  bool applies(const Field& f, bool ok_for_kind, std::string_view message) {
+    if (!f || !kind) return static_cast<bool>(f);
+    if (ok_for_kind) return true;
+    if (!f.from_defaults) s.error(f.entry->name_span, std::string(message));
+    return false;
+  }
+};
+
+std::optional<TaskKind> to_kind(std::string_view name) {
+  if (name == "analysis") return TaskKind::kAnalysis;
+  if (name == "coding") return TaskKind::kCoding;
+  if (name == "agent") return TaskKind::kAgent;
+  return std::nullopt;
+}
+
+Language to_language(std::string_view name) {
+  return name == "cpp" ? Language::kCpp : Language::kPython;
+}
+
+// The fields of a template string, recorded for coverage and checked against the samples.
+void use_template(TaskCheck& c, const Value& v, std::string_view what, std::string_view note) {
+  check_template(c.s, v, c.fields, c.fields_known, note);
+  for (const auto& ref : template_fields(v.text)) {
+    if (c.has_field(ref.text)) c.uses.push_back({ref.text, std::string(what)});
+  }
+}
+
+// A string field that is a template.
+std::optional<std::string> read_template(TaskCheck& c, const Field& f, std::string_view what,
+                                         std::string_view use_as) {
+  auto text = read_string(c.s, f.value(), what);
+  if (!text) return std::nullopt;
+  use_template(c, f.value(), use_as, c.note(f));
+  return text;
+}
+
+// A grader argument: a bare NAME is a sample field; a string is a template; other literals
+// are kept as JSON. `numeric`: a literal must be a number.
+std::optional<Operand> read_operand(TaskCheck& c, const Value& v, std::string_view what,
+                                    std::string_view grader, bool numeric = false) {
+  if (v.kind == ValueKind::kInvalid) return std::nullopt;
+  Operand op;
+  if (v.kind == ValueKind::kName) {
+    if (c.fields_known && !c.has_field(v.text)) {
+      std::string hint;
+      if (c.fields.empty()) {
+        hint = "this task has no samples; write text in quotes";
+      } else {
+        hint = did_you_mean(v.text, std::span<const std::string>(c.fields));
+        if (hint.empty()) {
+          std::string list;
+          for (const auto& f : c.fields) list += (list.empty() ? "" : ", ") + f;
+          hint = "the samples have " + list;
+        }
+      }
+      c.s.error(v.span, fmt::format("unknown sample field `{}`", v.text), std::move(hint));
+      return std::nullopt;
+    }
+    c.uses.push_back({v.text, fmt::format("`{}`", grader)});
+    op.field = v.text;
+    return op;
+  }
+  if (numeric && v.kind != ValueKind::kInt && v.kind != ValueKind::kFloat) {
+    c.s.error(v.span,
+              fmt::format("{} must be a number or a sample field, not {}", what, a_kind(v)));
+    return std::nullopt;
+  }
+  auto literal = read_json_literal(c.s, v, what);
+  if (!literal) return std::nullopt;
+  if (v.kind == ValueKind::kString) use_template(c, v, fmt::format("`{}`", grader), "");
+  op.literal = std::move(*literal);
+  return op;
+}
+
+// Compiles an RE2 pattern given as a string literal; reports RE2's complaint at the pattern.
+std::optional<int> compile_regex(TaskCheck& c, const Value& v, std::string_view what,
+                                 std::string* pattern) {
+  auto text = read_string(c.s, v, what);
+  if (!text) return std::nullopt;
+  RE2::Options options;
+  options.set_log_errors(false);
+  RE2 re(*text, options);
+  if (!re.ok()) {
+    c.s.error(v.span, fmt::format("invalid regex: {}", re.error()),
+              re.error_arg().empty() ? "" : fmt::format("at `{}`", re.error_arg()));
+    return std::nullopt;
+  }
+  *pattern = *text;
+  return re.NumberOfCapturingGroups();
+}
+
+std::optional<int> read_group(TaskCheck& c, const Value* v, std::optional<int> groups) {
+  if (v == nullptr) return 0;
+  auto g = read_int(c.s, *v, "`group`", 0, 1000);
+  if (!g) return std::nullopt;
+  if (groups && *g > *groups) {
+    c.s.error(v->span, fmt::format("the pattern has {} capturing group{}, so there is no group {}",
+                                   *groups, *groups == 1 ? "" : "s", *g));
+    return std::nullopt;
+  }
+  return static_cast<int>(*g);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Samples
+
+std::optional<nlohmann::json> read_inline_sample(TaskCheck& c, const Entry& e) {
+  nlohmann::json fields = nlohmann::json::object();
+  std::map<std::string, Span> seen;
+  bool ok = true;
+  for (const Entry& f : e.block.entries) {
+    if (f.kind != EntryKind::kField) {
+      c.s.error(f.name_span, "a sample holds fields only: `name = value`");
+      ok = false;
+      continue;
+    }
+    if (auto it = seen.find(f.name); it != seen.end()) {
+      Diagnostic& d =
+          c.s.error(f.name_span, fmt::format("`{}` is set twice in this sample", f.name));
+      c.s.note(d, it->second, "first set here");
+      ok = false;
+      continue;
+    }
+    seen[f.name] = f.name_span;
+    auto value = read_json_literal(c.s, f.value, fmt::format("sample field `{}`", f.name));
+    if (!value) {
+      ok = false;
+      continue;
+    }
+    fields[f.name] = std::move(*value);
+  }
+  if (!ok) return std::nullopt;
+  return fields;
+}
+
+void add_data_issues(TaskCheck& c, const std::vector<DataIssue>& issues) {
+  for (const DataIssue& issue : issues) {
+    std::string message = issue.message;
+    if (issue.column > 0 && issue.line > 0) message += fmt::format(" (column {})", issue.column);
+    c.s.diags.add(
+        make_line_diagnostic(c.data_display, issue.line, Severity::kError, std::move(message)));
+  }
+}
+
+// jsonl("file") or csv("file").
+void read_data_source(TaskCheck& c, const Value& call, bool csv) {
+  const Param params[] = {{"path", true, true}};
+  auto args = bind_args(c.s, call, params, call.text);
+  if (!args.ok || args[0] == nullptr) {
+    c.fields_known = false;
+    return;
+  }
+  auto written = read_string(c.s, *args[0], "the data file");
+  if (!written || written->empty()) {
+    if (written) c.s.error(args[0]->span, "the data file name is empty");
+    c.fields_known = false;
+    return;
+  }
+  SampleSource& src = c.task.source;
+  src.kind = csv ? SampleSource::Kind::kCsv : SampleSource::Kind::kJsonl;
+  src.path_as_written = *written;
+  src.path = c.s.resolve(*written);
+  c.data_display = c.s.display(*written);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(src.path, ec)) {
+    const bool exists = std::filesystem::exists(src.path, ec);
+    c.s.error(args[0]->span,
+              exists ? fmt::format("data file `{}` is not a regular file", c.data_display)
+                     : fmt::format("data file `{}` does not exist", c.data_display),
+              "data file paths are relative to the spec file's folder");
+    c.fields_known = false;
+    return;
+  }
+  SampleSet set = csv ? load_csv(src.path) : load_jsonl(src.path);
+  add_data_issues(c, set.issues);
+  if (set.samples.empty()) c.fields_known = false;
+  c.task.samples = std::move(set.samples);
+}
+
+// generate(name, count = N, seed = S, param = value, ...).
+void read_generate(TaskCheck& c, const Value& call) {
+  c.fields_known = false;  // until the generator and its parameters check out
+  SampleSource& src = c.task.source;
+  src.kind = SampleSource::Kind::kGenerate;
+  if (call.items.empty()) {
+    c.s.error(call.span, "`generate` needs a generator name: generate(name, count = N)");
+    return;
+  }
+  for (std::size_t i = 1; i < call.items.size(); ++i) {
+    c.s.error(call.items[i].span, "`generate` takes one positional argument, the generator name",
+              "name the others: generate(name, count = 100, seed = 1)");
+  }
+  const Value& name_value = call.items[0];
+  if (name_value.kind == ValueKind::kInvalid) return;
+  if (name_value.kind != ValueKind::kName && name_value.kind != ValueKind::kString) {
+    c.s.error(name_value.span,
+              fmt::format("the generator must be named, not given as {}", a_kind(name_value)));
+    return;
+  }
+  const Generator* generator = c.s.generators.find(name_value.text);
+  if (generator == nullptr) {
+    const auto names = c.s.generators.names();
+    std::string hint = did_you_mean(name_value.text, std::span<const std::string>(names));
+    if (hint.empty() && !names.empty()) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      hint = "the generators are " + list;
+    }
+    c.s.error(name_value.span, fmt::format("unknown generator `{}`", name_value.text),
+              std::move(hint));
+    return;
+  }
+  src.generator = generator->info().name;
+
+  bool ok = true;
+  const Value* count = nullptr;
+  const Value* seed = nullptr;
+  std::vector<GeneratorArg> args;
+  std::vector<const NamedValue*> arg_entries;
+  for (const NamedValue& e : call.entries) {
+    if (e.name == "count" || e.name == "seed") {
+      const Value*& slot = e.name == "count" ? count : seed;
+      if (slot != nullptr) {
+        c.s.error(e.name_span, fmt::format("`{}` is given twice in `generate`", e.name));
+        ok = false;
+      } else {
+        slot = &e.value;
+      }
+      continue;
+    }
+    GeneratorArg arg;
+    arg.name = e.name;
+    switch (e.value.kind) {
+      case ValueKind::kInt:
+        arg.value = e.value.integer;
+        break;
+      case ValueKind::kFloat:
+        arg.value = e.value.number;
+        break;
+      case ValueKind::kBool:
+        arg.value = e.value.boolean;
+        break;
+      case ValueKind::kString:
+      case ValueKind::kName:  // a bare word is a string parameter's value
+        arg.value = e.value.text;
+        break;
+      case ValueKind::kInvalid:
+        ok = false;
+        continue;
+      default:
+        arg.value = nullptr;
+        arg.kind = a_kind(e.value);
+        break;
+    }
+    args.push_back(std::move(arg));
+    arg_entries.push_back(&e);
+  }
+  if (count == nullptr) {
+    c.s.error(call.span, "`generate` needs `count`: how many samples to draw", "add `count = 100`");
+    ok = false;
+  } else if (auto n = read_int(c.s, *count, "`count`", 1,
+                               static_cast<std::int64_t>(kMaxGeneratedSamples))) {
+    src.count = static_cast<std::size_t>(*n);
+  } else {
+    ok = false;
+  }
+  if (seed != nullptr) {
+    if (auto v = read_int(c.s, *seed, "`seed`", 0, kIntMax)) {
+      src.seed = static_cast<std::uint64_t>(*v);
+    } else {
+      ok = false;
+    }
+  }
+  CheckedParams checked = check_params(*generator, args);
+  for (const ParamIssue& issue : checked.issues) {
+    const Span span = issue.arg < arg_entries.size() ? arg_entries[issue.arg]->span : call.span;
+    c.s.error(span, issue.message, issue.hint);
+    ok = false;
+  }
+  if (!ok) return;
+  src.params = std::move(checked.params);
+  try {
+    c.task.samples = generator->generate(src.params, src.seed, src.count);
+  } catch (const std::exception& e) {
+    c.s.error(call.span, fmt::format("generator `{}` failed: {}", src.generator, e.what()));
+    return;
+  }
+  c.fields_known = true;
+}
+
+// Reads the samples: a `samples` source, or inline `sample` sections, or none.
+void read_samples(TaskCheck& c, const Field& source,
+                  const std::vector<const Entry*>& inline_entries) {
+  Task& task = c.task;
+  if (!inline_entries.empty()) {
+    if (source && !source.from_defaults) {
+      c.s.error(inline_entries.front()->name_span,
+                "a task takes `samples = ...` or `sample { ... }` sections, not both");
+    }
+    task.source.kind = SampleSource::Kind::kInline;
+    int index = 0;
+    for (const Entry* e : inline_entries) {
+      ++index;
+      auto fields = read_inline_sample(c, *e);
+      if (!fields) {
+        c.fields_known = false;
+        fields = nlohmann::json::object();
+      }
+      task.samples.push_back(Sample{std::to_string(index), std::move(*fields), 0});
+    }
+  } else if (source) {
+    const Value& v = source.value();
+    if (v.kind == ValueKind::kInvalid) {
+      c.fields_known = false;
+    } else if (v.kind != ValueKind::kCall) {
+      c.s.error(v.span, fmt::format("`samples` must be jsonl(\"file\"), csv(\"file\") or "
+                                    "generate(name, count = N), not {}",
+                                    a_kind(v)));
+      c.fields_known = false;
+    } else if (v.text == "jsonl" || v.text == "csv") {
+      read_data_source(c, v, v.text == "csv");
+    } else if (v.text == "generate") {
+      read_generate(c, v);
+    } else {
+      c.s.error(v.name_span, fmt::format("unknown sample source `{}`", v.text),
+                did_you_mean(v.text, kSampleSources).empty()
+                    ? "write jsonl(\"file\"), csv(\"file\") or generate(name, count = N)"
+                    : did_you_mean(v.text, kSampleSources));
+      c.fields_known = false;
+    }
+  }
+  std::set<std::string> all;
+  for (const Sample& sample : task.samples) {
+    if (!sample.fields.is_object()) continue;
+    for (const auto& [key, value] : sample.fields.items()) all.insert(key);
+  }
+  c.fields.assign(all.begin(), all.end());
+}
+
+// Every sample must have every field the task uses.
+void check_coverage(TaskCheck& c, const std::vector<const Entry*>& inline_entries) {
+  if (!c.fields_known) return;
+  std::set<std::string> done;
+  for (const Use& use : c.uses) {
+    if (!done.insert(use.field).second) continue;
+    std::size_t missing = 0;
+    for (std::size_t i = 0; i < c.task.samples.size(); ++i) {
+      const Sample& sample = c.task.samples[i];
+      if (sample.fields.is_object() && sample.fields.contains(use.field)) continue;
+      ++missing;
+      if (c.task.source.kind == SampleSource::Kind::kInline && i < inline_entries.size()) {
+        c.s.error(inline_entries[i]->name_span,
+                  fmt::format("this sample has no field `{}`", use.field),
+                  fmt::format("{} uses `{}`; every sample needs it", use.what, use.field));
+      } else if (c.task.source.kind == SampleSource::Kind::kJsonl ||
+                 c.task.source.kind == SampleSource::Kind::kCsv) {
+        if (missing <= 10) {
+          c.s.diags.add(make_line_diagnostic(c.data_display, sample.line, Severity::kError,
+                                             fmt::format("no field `{}`, which task `{}` uses ({})",
+                                                         use.field, c.task.id, use.what)));
+        }
+      }
+    }
+    if (missing > 10 && c.task.source.kind != SampleSource::Kind::kInline) {
+      c.s.diags.add(make_line_diagnostic(
+          c.data_display, 0, Severity::kError,
+          fmt::format("{} more lines have no field `{}`", missing - 10, use.field)));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Graders and extraction
+
+bool grader_applies(TaskCheck& c, const Value& call, std::string_view name) {
+  if (!c.kind) return true;
+  const TaskKind k = *c.kind;
+  std::string message;
+  if (name == "tests" && k != TaskKind::kCoding) {
+    message = "`tests` grades coding tasks only";
+  } else if (name == "command" && k == TaskKind::kAnalysis) {
+    message = "`command` grades coding and agent tasks only: analysis tasks have no workspace";
+  } else if (name == "unchanged" && k != TaskKind::kAgent) {
+    message = "`unchanged` grades agent workspaces only";
+  }
+  if (message.empty()) return true;
+  c.s.error(call.name_span, std::move(message));
+  return false;
+}
+
+std::optional<Grader> read_grader(TaskCheck& c, const Entry& e) {
+  const Value& written = e.value;
+  if (written.kind == ValueKind::kInvalid) return std::nullopt;
+  if (written.kind != ValueKind::kCall && written.kind != ValueKind::kName) {
+    c.s.error(written.span,
+              fmt::format("`expect` takes a grader such as exact(answer) or contains(\"...\"), "
+                          "not {}",
+                          a_kind(written)));
+    return std::nullopt;
+  }
+  // `expect json` is json() without arguments.
+  Value call = written;
+  if (written.kind == ValueKind::kName) {
+    call.kind = ValueKind::kCall;
+    call.name_span = written.span;
+  }
+  const std::string name = call.text;
+  if (std::find(std::begin(kGraders), std::end(kGraders), name) == std::end(kGraders)) {
+    c.s.error(call.name_span, fmt::format("unknown grader `{}`", name),
+              did_you_mean(name, kGraders).empty() ? "the graders are exact, contains, regex, "
+                                                     "number, json, tests, command, judge, "
+                                                     "unchanged"
+                                                   : did_you_mean(name, kGraders));
+    return std::nullopt;
+  }
+  if (!grader_applies(c, call, name)) return std::nullopt;
+
+  Grader grader;
+  grader.origin = c.s.origin(e.span);
+  bool ok = true;
+  auto weight_of = [&](const Value* v) {
+    if (v == nullptr) return;
+    auto w = read_number(c.s, *v, "`weight`", 0, kInf);
+    if (!w) {
+      ok = false;
+    } else if (*w <= 0) {
+      c.s.error(v->span, "`weight` must be more than zero");
+      ok = false;
+    } else {
+      grader.weight = *w;
+    }
+  };
+  auto operand = [&](const Value* v, std::string_view what, bool numeric = false) {
+    std::optional<Operand> op;
+    if (v != nullptr) {
+      op = read_operand(c, *v, what, name, numeric);
+      if (!op) ok = false;
+    }
+    return op;
+  };
+  auto template_arg = [&](const Value* v, std::string_view what) -> std::string {
+    if (v == nullptr) return {};
+    auto text = read_string(c.s, *v, what);
+    if (!text) {
+      ok = false;
+      return {};
+    }
+    use_template(c, *v, fmt::format("`{}`", name), "");
+    return *text;
+  };
+
+  if (name == "exact") {
+    const Param params[] = {{"expected", true, true}, {"normalize"}, {"weight"}};
+    auto a = bind_args(c.s, call, params, name);
+    ok = a.ok;
+    ExactGrader g;
+    if (auto op = operand(a[0], "`expected`")) g.expected = std::move(*op);
+    if (a[1] != nullptr) {
+      if (auto list = read_name_list(c.s, *a[1], "`normalize`", kNormalize)) {
+        for (const auto& n : *list) {
+          g.ignore_case |= n == "case";
+          g.collapse_whitespace |= n == "whitespace";
+          g.strip_punctuation |= n == "punctuation";
+        }
+      } else {
+        ok = false;
+      }
+    }
+    weight_of(a[2]);
+    grader.spec = std::move(g);
+  } else if (name == "contains") {
+    const Param params[] = {{"text", true, true}, {"case_sensitive"}, {"weight"}};
+    auto a = bind_args(c.s, call, params, name);
+    ok = a.ok;
+    ContainsGrader g;
+    if (auto op = operand(a[0], "`text`")) g.text = std::move(*op);
+    if (a[1] != nullptr) {
+      if (auto b = read_bool(c.s, *a[1], "`case_sensitive`")) {
+        g.case_sensitive = *b;
+      } else {
+        ok = false;
+      }
+    }
+    weight_of(a[2]);
+    grader.spec = std::move(g);
+  } else if (name == "regex") {
+    const Param params[] = {{"pattern", true, true}, {"group"}, {"equals"}, {"weight"}};
+    auto a = bind_args(c.s, call, params, name);
+    ok = a.ok;
+    RegexGrader g;
+    std::optional<int> groups;
+    if (a[0] != nullptr) {
+      groups = compile_regex(c, *a[0], "the pattern", &g.pattern);
+      if (!groups) ok = false;
+    }
+    if (auto group = read_group(c, a[1], groups)) {
+      g.group = *group;
+    } else {
+      ok = false;
+    }
+    g.equals = operand(a[2], "`equals`");
+    weight_of(a[3]);
+    grader.spec = std::move(g);
+  } else if (name == "number") {
+    const Param params[] = {{"expected", true, true}, {"tolerance"}, {"relative"}, {"weight"}};
+    auto a = bind_args(c.s, call, params, name);
+    ok = a.ok;
+    NumberGrader g;
+    if (auto op = operand(a[0], "`expected`", true)) g.expected = std::move(*op);
+    if (a[1] != nullptr) {
+      g.tolerance = read_number(c.s, *a[1], "`tolerance`", 0, kInf);
+      if (!g.tolerance) ok = false;
+    }
+    if (a[2] != nullptr) {
+      g.relative = read_number(c.s, *a[2], "`relative`", 0, kInf);
+      if (!g.relative) ok = false;
+    }
+    weight_of(a[3]);
+    grader.spec = std::move(g);
+  } else if (name == "json") {
+    const Param params[] = {{"path", true, false}, {"equals"}, {"weight"}};
+    auto a = bind_args(c.s, call, params, name);
+    ok = a.ok;
+    JsonGrader g;
+    if (a[0] != nullptr) {
+      if (auto path = read_string(c.s, *a[0], "`path`")) {
+        std::string why;
+        std::size_t at = 0;
+        if (!parse_json_path(*path, &why, &at)) {
+          c.s.error(a[0]->span, fmt::format("invalid JSON path: {} (at character {})", why, at + 1),
+                    "paths look like \"$.items[0].id\"");
+          ok = false;
+        }
+        g.path = *path;
+      } else {
+        ok = false;
+      }
+    }
+    g.equals = operand(a[1], "`equals`");
+    weight_of(a[2]);
+    grader.spec = std::move(g);
+  } else if (name == "tests") {
+    const Param params[] = {{"code", true, true}, {"language"}, {"weight"}};
+    auto a = bind_args(c.s, call, params, name);
+    ok = a.ok;
+    TestsGrader g;
+    g.code = template_arg(a[0], "the test code");
+    g.language = c.task.language.value_or(Language::kPython);
+    if (a[1] != nullptr) {
+      if (auto l = read_enum(c.s, *a[1], "`language`", kLanguages)) {
+        g.language = to_language(*l);
+      } else {
+        ok = false;
+      }
+    }
+    weight_of(a[2]);
+    grader.spec = std::move(g);
+  } else if (name == "command") {
+    const Param params[] = {
+        {"cmd", true, true}, {"exit"}, {"stdout"}, {"stdout_contains"}, {"weight"}};
+    auto a = bind_args(c.s, call, params, name);
+    ok = a.ok;
+    CommandGrader g;
+    g.command = template_arg(a[0], "the command");
+    if (a[0] != nullptr && ok && g.command.empty()) {
+      c.s.error(a[0]->span, "the command is empty");
+      ok = false;
+    }
+    if (a[1] != nullptr) {
+      if (auto x = read_int(c.s, *a[1], "`exit`", 0, 255)) {
+        g.exit_code = static_cast<int>(*x);
+      } else {
+        ok = false;
+      }
+    }
+    g.stdout_equals = operand(a[2], "`stdout`");
+    g.stdout_contains = operand(a[3], "`stdout_contains`");
+    weight_of(a[4]);
+    grader.spec = std::move(g);
+  } else if (name == "judge") {
+    const Param params[] = {{"rubric", true, true}, {"tier"}, {"threshold"}, {"weight"}};
+    auto a = bind_args(c.s, call, params, name);
+    ok = a.ok;
+    JudgeGrader g;
+    g.rubric = template_arg(a[0], "the rubric");
+    if (a[1] != nullptr) {
+      if (a[1]->kind == ValueKind::kName || a[1]->kind == ValueKind::kString) {
+        g.tier = a[1]->text;
+      } else if (a[1]->kind != ValueKind::kInvalid) {
+        c.s.error(a[1]->span,
+                  fmt::format("`tier` must be a tier name such as ultra, not {}", a_kind(*a[1])));
+        ok = false;
+      }
+    }
+    if (a[2] != nullptr) {
+      if (auto t = read_number(c.s, *a[2], "`threshold`", 0, 1)) {
+        g.threshold = *t;
+      } else {
+        ok = false;
+      }
+    }
+    weight_of(a[3]);
+    grader.spec = std::move(g);
+  } else {  // unchanged
+    const Param params[] = {{"path", true, true}, {"weight"}};
+    auto a = bind_args(c.s, call, params, name);
+    ok = a.ok;
+    UnchangedGrader g;
+    if (a[0] != nullptr) {
+      if (auto p = read_string(c.s, *a[0], "`path`")) {
+        const std::filesystem::path path(*p);
+        bool escapes = false;
+        for (const auto& part : path) escapes = escapes || part == "..";
+        if (p->empty() || path.is_absolute() || escapes) {
+          c.s.error(a[0]->span, "`path` must be relative to the workspace and stay inside it");
+          ok = false;
+        }
+        g.path = *p;
+      } else {
+        ok = false;
+      }
+    }
+    weight_of(a[1]);
+    grader.spec = std::move(g);
+  }
+  if (!ok) return std::nullopt;
+  return grader;
+}
+
+std::optional<Extraction> read_extract(TaskCheck& c, const Field& f) {
+  const Value& v = f.value();
+  if (v.kind == ValueKind::kInvalid) return std::nullopt;
+  if (v.kind != ValueKind::kName && v.kind != ValueKind::kCall) {
+    c.s.error(v.span, fmt::format("`extract` must be full, last_number, json, code_block(...) or "
+                                  "regex(...), not {}",
+                                  a_kind(v)));
+    return std::nullopt;
+  }
+  const std::string& name = v.text;
+  const Span name_span = v.kind == ValueKind::kCall ? v.name_span : v.span;
+  Extraction x;
+  if (name == "full") {
+    x.kind = Extraction::Kind::kFull;
+  } else if (name == "last_number") {
+    x.kind = Extraction::Kind::kLastNumber;
+  } else if (name == "json") {
+    x.kind = Extraction::Kind::kJson;
+  } else if (name == "code_block") {
+    x.kind = Extraction::Kind::kCodeBlock;
+    x.language = c.task.language;
+  } else if (name == "regex") {
+    x.kind = Extraction::Kind::kRegex;
+  } else {
+    c.s.error(name_span, fmt::format("unknown extraction `{}`", name),
+              did_you_mean(name, kExtractors).empty()
+                  ? "extract with full, last_number, json, code_block(language) or "
+                    "regex(\"pattern\", group = 1)"
+                  : did_you_mean(name, kExtractors));
+    return std::nullopt;
+  }
+  if (v.kind == ValueKind::kName) {
+    if (x.kind == Extraction::Kind::kRegex) {
+      c.s.error(v.span, "`regex` extraction needs a pattern: regex(\"...\", group = 1)");
+      return std::nullopt;
+    }
+    return x;
+  }
+  bool ok = true;
+  if (x.kind == Extraction::Kind::kCodeBlock) {
+    const Param params[] = {{"language", true, false}};
+    auto a = bind_args(c.s, v, params, name);
+    ok = a.ok;
+    if (a[0] != nullptr) {
+      if (auto l = read_enum(c.s, *a[0], "the code block's language", kLanguages)) {
+        x.language = to_language(*l);
+      } else {
+        ok = false;
+      }
+    }
+  } else if (x.kind == Extraction::Kind::kRegex) {
+    const Param params[] = {{"pattern", true, true}, {"group"}};
+    auto a = bind_args(c.s, v, params, name);
+    ok = a.ok;
+    std::optional<int> groups;
+    if (a[0] != nullptr) {
+      groups = compile_regex(c, *a[0], "the pattern", &x.pattern);
+      if (!groups) ok = false;
+    }
+    if (auto g = read_group(c, a[1], groups)) {
+      x.group = *g;
+    } else {
+      ok = false;
+    }
+  } else {
+    auto a = bind_args(c.s, v, {}, name);
+    ok = a.ok;
+  }
+  if (!ok) return std::nullopt;
+  return x;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+Section read_section(TaskCheck& c, const Fields& own, const Fields& defaults, std::string_view name,
+                     std::span<const FieldRule> rules) {
+  Section section;
+  const std::string where = fmt::format("`{}`", name);
+  if (auto it = own.find(name); it != own.end() && !it->second.empty()) {
+    section.own_entry = it->second.front();
+    section.own = collect_fields(c.s, section.own_entry->block, rules, where, false);
+    section.present = true;
+  }
+  if (auto it = defaults.find(name); it != defaults.end() && !it->second.empty()) {
+    section.defaults = collect_fields(c.s, it->second.front()->block, rules, where, false);
+    section.present = true;
+  }
+  return section;
+}
+
+void read_budget(TaskCheck& c, const Section& b) {
+  Budget& budget = c.task.budget;
+  if (auto f = b.get("max_tokens")) {
+    budget.max_tokens = read_int(c.s, f.value(), "`max_tokens`", 1, kIntMax);
+  }
+  if (auto f = b.get("timeout")) budget.timeout = read_duration(c.s, f.value(), "`timeout`");
+  if (auto f = b.get("max_energy")) {
+    budget.max_energy = read_energy(c.s, f.value(), "`max_energy`");
+  }
+  if (auto f = b.get("max_steps");
+      c.applies(f, c.kind == TaskKind::kAgent, "`max_steps` applies to agent tasks only")) {
+    if (auto n = read_int(c.s, f.value(), "`max_steps`", 1, 1'000'000)) {
+      budget.max_steps = static_cast<int>(*n);
+    }
+  }
+}
+
+void read_sandbox(TaskCheck& c, const Section& b) {
+  Sandbox& box = c.task.sandbox;
+  if (auto f = b.get("network")) {
+    const Value& v = f.value();
+    if (v.kind == ValueKind::kBool) {
+      box.network = v.boolean;
+    } else if (auto n = read_enum(c.s, v, "`network`", kNetwork)) {
+      box.network = *n == "on";
+    }
+  }
+  if (auto f = b.get("memory")) {
+    if (auto x = read_size(c.s, f.value(), "`memory`")) box.memory = *x;
+  }
+  if (auto f = b.get("cpu")) {
+    if (auto x = read_duration(c.s, f.value(), "`cpu`")) box.cpu = *x;
+  }
+  if (auto f = b.get("wall")) {
+    if (auto x = read_duration(c.s, f.value(), "`wall`")) box.wall = *x;
+  }
+  if (auto f = b.get("procs")) {
+    if (auto x = read_int(c.s, f.value(), "`procs`", 1, 65536)) box.procs = static_cast<int>(*x);
+  }
+  if (auto f = b.get("file_size")) {
+    if (auto x = read_size(c.s, f.value(), "`file_size`")) box.file_size = *x;
+  }
+  if (auto f = b.get("output")) {
+    if (auto x = read_size(c.s, f.value(), "`output`")) box.output = *x;
+  }
+}
+
+void read_agent(TaskCheck& c, const Section& a) {
+  Agent agent;
+  if (auto f = a.get("tools")) {
+    std::vector<std::string_view> tools(std::begin(kAgentTools), std::end(kAgentTools));
+    if (auto list = read_name_list(c.s, f.value(), "`tools`", tools)) {
+      if (list->empty()) {
+        c.s.error(f.value().span, "an agent needs at least one tool",
+                  "e.g. tools = [shell, read_file, write_file, submit]");
+      }
+      agent.tools = std::move(*list);
+    }
+  } else if (!c.s.has_parse_error_in(c.item.span)) {
+    c.s.error(a.own_entry ? a.own_entry->name_span : c.item.name_span,
+              fmt::format("agent task `{}` does not say which tools the agent may use", c.task.id),
+              "add `agent { tools = [shell, read_file, write_file, submit] }`");
+  }
+  if (auto f = a.get("max_steps")) {
+    if (auto n = read_int(c.s, f.value(), "`max_steps`", 1, 1'000'000)) {
+      if (c.task.budget.max_steps && *c.task.budget.max_steps != *n) {
+        c.s.error(f.value().span,
+                  fmt::format("`max_steps` is {} here but {} in `budget`; set it in one place", *n,
+                              *c.task.budget.max_steps));
+      }
+      c.task.budget.max_steps = static_cast<int>(*n);
+    }
+  }
+  if (!c.task.budget.max_steps) c.task.budget.max_steps = 20;
+  c.task.agent = std::move(agent);
+}
+
+// files = {"helper.py" = "...", ...}: extra workspace files.
+void read_files(TaskCheck& c, const Field& f) {
+  const Value& v = f.value();
+  if (v.kind == ValueKind::kInvalid) return;
+  if (v.kind != ValueKind::kMap) {
+    c.s.error(v.span,
+              fmt::format("`files` must be a map such as {{\"helper.py\" = \"...\"}}, not {}",
+                          a_kind(v)));
+    return;
+  }
+  for (const NamedValue& e : v.entries) {
+    const std::filesystem::path name(e.name);
+    bool escapes = false;
+    for (const auto& part : name) escapes = escapes || part == "..";
+    if (e.name.empty() || name.is_absolute() || escapes || e.name.back() == '/') {
+      c.s.error(e.name_span,
+                fmt::format("`{}` must be a file name relative to the workspace", e.name));
+      continue;
+    }
+    if (c.task.files.contains(e.name)) {
+      c.s.error(e.name_span, fmt::format("file `{}` appears twice in `files`", e.name));
+      continue;
+    }
+    auto text = read_string(c.s, e.value, fmt::format("file `{}`", e.name));
+    if (!text) continue;
+    use_template(c, e.value, fmt::format("file `{}`", e.name), c.note(f));
+    c.task.files[e.name] = *text;
+  }
+}
+
+// workspace = dir("path"): an existing folder, relative to the spec file.
+void read_workspace(TaskCheck& c, const Field& f) {
+  const Value& v = f.value();
+  if (v.kind == ValueKind::kInvalid) return;
+  if (v.kind != ValueKind::kCall || v.text != "dir") {
+    std::string hint;
+    if (v.kind == ValueKind::kString) hint = fmt::format("write dir(\"{}\")", v.text);
+    c.s.error(v.span, fmt::format("`workspace` must be dir(\"folder\"), not {}", a_kind(v)),
+              std::move(hint));
+    return;
+  }
+  const Param params[] = {{"path", true, true}};
+  auto a = bind_args(c.s, v, params, "dir");
+  if (a[0] == nullptr) return;
+  auto written = read_string(c.s, *a[0], "the workspace folder");
+  if (!written) return;
+  const auto path = c.s.resolve(*written);
+  std::error_code ec;
+  if (written->empty() || !std::filesystem::is_directory(path, ec)) {
+    c.s.error(a[0]->span,
+              fmt::format("workspace folder `{}` does not exist", c.s.display(*written)),
+              "workspace paths are relative to the spec file's folder");
+    return;
+  }
+  c.task.workspace = path;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lints (warnings; errors under --strict)
+
+// Words that tell the model what form its answer takes.
+constexpr std::string_view kFormWords[] = {
+    "answer with",  "reply with", "respond with", "only",     "format",
+    "exactly",      "just the",   "one word",     "single",   "in the form",
+    "nothing else", "output the", "return the",   "give the", "write the"};
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& ch : out) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return out;
+}
+
+bool is_fractional(const nlohmann::json& v) {
+  if (v.is_number_float()) {
+    const double x = v.get<double>();
+    return std::isfinite(x) && std::floor(x) != x;
+  }
+  if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    char* end = nullptr;
+    const double x = std::strtod(s.c_str(), &end);
+    if (end == s.c_str() || *end != '\0') return false;
+    return std::isfinite(x) && std::floor(x) != x;
+  }
+  return false;
+}
+
+// The text of capture `group` inside `pattern` (the whole pattern for group 0), with any
+// leading flag group such as (?i) kept, so it can be matched on its own.
+std::optional<std::string> group_pattern(const std::string& pattern, int group) {
+  std::string flags;
+  if (pattern.rfind("(?", 0) == 0) {
+    const std::size_t close = pattern.find(')');
+    if (close != std::string::npos && pattern.find(':') > close) {
+      flags = pattern.substr(0, close + 1);
+    }
+  }
+  if (group == 0) return pattern;
+  int seen = 0;
+  std::vector<std::pair<bool, std::size_t>> open;  // (is the wanted group, content start)
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char ch = pattern[i];
+    if (ch == '\\') {
+      ++i;
+    } else if (ch == '[') {
+      ++i;
+      if (i < pattern.size() && pattern[i] == '^') ++i;
+      if (i < pattern.size() && pattern[i] == ']') ++i;
+      while (i < pattern.size() && pattern[i] != ']') {
+        if (pattern[i] == '\\') ++i;
+        ++i;
+      }
+    } else if (ch == '(') {
+      bool capturing = true;
+      std::size_t start = i + 1;
+      if (i + 1 < pattern.size() && pattern[i + 1] == '?') {
+        if (pattern.compare(i + 2, 2, "P<") == 0 || (pattern.compare(i + 2, 1, "<") == 0)) {
+          const std::size_t gt = pattern.find('>', i);
+          if (gt == std::string::npos) return std::nullopt;
+          start = gt + 1;
+        } else {
+          capturing = false;
+        }
+      }
+      if (capturing) ++seen;
+      open.emplace_back(capturing && seen == group, start);
+    } else if (ch == ')' && !open.empty()) {
+      auto [wanted, start] = open.back();
+      open.pop_back();
+      if (wanted) return flags + "(?:" + pattern.substr(start, i - start) + ")";
+    }
+  }
+  return std::nullopt;
+}
+
+// The rendered value of an operand for one sample.
+std::optional<std::string> operand_text(const Operand& op, const Sample& sample) {
+  if (op.is_field()) {
+    if (!sample.fields.is_object() || !sample.fields.contains(*op.field)) return std::nullopt;
+    return field_text(sample.fields[*op.field]);
+  }
+  if (op.literal.is_string()) return render_template(op.literal.get<std::string>(), sample.fields);
+  return field_text(op.literal);
+}
+
+void lint_regex(TaskCheck& c, const Grader& grader, const RegexGrader& g, const Entry& e) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  std::unique_ptr<RE2> re;
+  bool whole = false;  // equals: the group must match the whole expected value
+  if (g.equals) {
+    auto sub = group_pattern(g.pattern, g.group);
+    if (!sub) return;
+    re = std::make_unique<RE2>(*sub, options);
+    whole = true;
+  } else {
+    re = std::make_unique<RE2>(g.pattern, options);
+  }
+  if (!re->ok()) return;
+  const std::size_t limit = std::min<std::size_t>(c.task.samples.size(), 1000);
+  for (std::size_t i = 0; i < limit; ++i) {
+    const Sample& sample = c.task.samples[i];
+    std::optional<std::string> expected;
+    if (g.equals) {
+      expected = operand_text(*g.equals, sample);
+    } else if (sample.fields.is_object() && sample.fields.contains("answer")) {
+      expected = field_text(sample.fields["answer"]);
+    }
+    if (!expected) continue;
+    const bool matches = whole ? RE2::FullMatch(*expected, *re) : RE2::PartialMatch(*expected, *re);
+    if (matches) continue;
+    const Span at = e.value.items.empty() ? e.value.span : e.value.items.front().span;
+    c.s.lint(
+        at,
+        fmt::format("the regex cannot match the expected answer `{}` of sample {}",
+                    expected->size() > 60 ? expected->substr(0, 57) + "..." : *expected, sample.id),
+        whole ? fmt::format("group {} must match the whole `equals` value", g.group)
+              : "a right answer would fail this grader");
+    (void)grader;
+    return;
+  }
+}
+
+void run_lints(TaskCheck& c, const std::vector<const Entry*>& expects) {
+  Task& task = c.task;
+  if (task.tags.empty()) {
+    c.s.lint(c.item.name_span, fmt::format("task `{}` has no tags", task.id),
+             "add `tags = [...]` naming the capabilities it tests");
+  }
+  if (c.kind == TaskKind::kCoding && task.reference.empty()) {
+    c.s.lint(c.item.name_span, fmt::format("coding task `{}` has no reference solution", task.id),
+             "add `reference = \"\"\"...\"\"\"`: a known-good solution proves the graders "
+             "accept a right answer");
+  }
+  const std::string asked = lowercase(task.prompt + "\n" + task.system);
+  bool says_form = false;
+  for (auto w : kFormWords) says_form = says_form || asked.find(w) != std::string::npos;
+
+  for (std::size_t i = 0; i < task.graders.size() && i < expects.size(); ++i) {
+    const Grader& grader = task.graders[i];
+    const Entry& e = *expects[i];
+    if (std::holds_alternative<ExactGrader>(grader.spec) && !says_form &&
+        task.extract.kind == Extraction::Kind::kFull) {
+      c.s.lint(e.value.span,
+               "`exact` compares the whole answer, but the prompt never says what form the "
+               "answer takes",
+               "say it in the prompt, e.g. \"Answer with the number only.\"");
+    }
+    if (const auto* n = std::get_if<NumberGrader>(&grader.spec);
+        n != nullptr && !n->tolerance && !n->relative) {
+      bool fractional = false;
+      if (n->expected.is_field()) {
+        for (const Sample& sample : task.samples) {
+          if (sample.fields.is_object() && sample.fields.contains(*n->expected.field) &&
+              is_fractional(sample.fields[*n->expected.field])) {
+            fractional = true;
+            break;
+          }
+        }
+      } else {
+        fractional = is_fractional(n->expected.literal);
+      }
+      if (fractional) {
+        c.s.lint(e.value.span,
+                 "`number` has no tolerance, but the expected answers are not whole numbers",
+                 "add `tolerance = 0.001` (absolute) or `relative = 0.01`");
+      }
+    }
+    if (const auto* r = std::get_if<RegexGrader>(&grader.spec)) lint_regex(c, grader, *r, e);
+  }
+}
+
+// The field rules a `defaults` block accepts: every task field but the per-task ones.
+std::vector<FieldRule> defaults_rules() {
+  std::vector<FieldRule> rules;
+  for (const FieldRule& r : kTaskRules) {
+    if (r.name != "sample") rules.push_back(r);
+  }
+  return rules;
+}
+
+}  // namespace
+
+void check_defaults(FileScope& s, const Item& item) {
+  const auto rules = defaults_rules();
+  Fields fields = collect_fields(s, item.block, rules, "`defaults`", false);
+  for (const Entry& e : item.block.entries) {
+    if (e.kind == EntryKind::kSection && e.name == "sample") {
+      s.error(e.name_span, "`sample` sections belong in a task, not in `defaults`");
+    }
+  }
+  // Value types that do not depend on the task are checked once, here.
+  auto get = [&](std::string_view name) -> const Value* {
+    auto it = fields.find(name);
+    return it == fields.end() ? nullptr : &it->second.front()->value;
+  };
+  if (const Value* v = get("kind")) read_enum(s, *v, "`kind`", kKinds);
+  if (const Value* v = get("language")) read_enum(s, *v, "`language`", kLanguages);
+  if (const Value* v = get("mode")) read_enum(s, *v, "`mode`", kModes);
+  if (const Value* v = get("prompt")) read_string(s, *v, "`prompt`");
+  if (const Value* v = get("system")) read_string(s, *v, "`system`");
+  if (const Value* v = get("reference")) read_string(s, *v, "`reference`");
+  if (const Value* v = get("tags")) read_name_list(s, *v, "`tags`", {});
+  if (const Value* v = get("temperature")) read_number(s, *v, "`temperature`", 0, 2);
+  for (std::string_view section : {"budget", "sandbox", "agent"}) {
+    auto it = fields.find(section);
+    if (it == fields.end()) continue;
+    const auto& r = section == "budget"    ? std::span<const FieldRule>(kBudgetRules)
+                    : section == "sandbox" ? std::span<const FieldRule>(kSandboxRules)
+                                           : std::span<const FieldRule>(kAgentRules);
+    collect_fields(s, it->second.front()->block, r, fmt::format("`{}`", section), false);
+  }
+}
+
+bool check_task(FileScope& s, const Item& item, const Block* defaults_block, Task& task) {
+  const std::size_t errors_before = s.diags.error_count();
+  task.id = item.name;
+  task.origin = s.origin(item.name_span.empty() ? item.span : item.name_span);
+  TaskCheck c{s, item, task, std::nullopt, {}, true, {}, {}};
+  const std::string where = fmt::format("task `{}`", item.name);
+  const Fields own = collect_fields(s, item.block, kTaskRules, where, true);
+  Fields defaults;
+  if (defaults_block != nullptr) {
+    // Errors in the defaults block are reported once by check_defaults; read it quietly.
+    Diagnostics quiet;
+    FileScope q{s.source, s.path, s.dir, s.display_dir, s.generators, s.options, quiet, {}};
+    defaults = collect_fields(q, *defaults_block, defaults_rules(), "`defaults`", false);
+  }
+  auto field = [&](std::string_view name) { return pick(own, defaults, name); };
+  // Whether to call a required field missing: not when a syntax error may have eaten it, nor
+  // when it was written in the wrong form (already reported).
+  const bool complete = !s.has_parse_error_in(item.span);
+  auto missing = [&](std::string_view name) {
+    return complete && !own.contains(name) && !defaults.contains(name);
+  };
+
+  // kind first: what else is allowed or required depends on it.
+  if (auto f = field("kind")) {
+    if (auto k = read_enum(s, f.value(), "`kind`", kKinds)) c.kind = to_kind(*k);
+  } else if (missing("kind")) {
+    s.error(item.name_span, fmt::format("task `{}` has no `kind`", task.id),
+            "add `kind = analysis` (or coding, agent)");
+  }
+  if (c.kind) task.kind = *c.kind;
+
+  if (auto f = field("language");
+      c.applies(f, c.kind != TaskKind::kAnalysis, "`language` applies to coding and agent tasks")) {
+    if (auto l = read_enum(s, f.value(), "`language`", kLanguages)) task.language = to_language(*l);
+  } else if (c.kind == TaskKind::kCoding && missing("language")) {
+    s.error(item.name_span, fmt::format("coding task `{}` has no `language`", task.id),
+            "add `language = python` (or cpp)");
+  }
+
+  // Samples, before anything that uses their fields.
+  std::vector<const Entry*> inline_entries;
+  if (auto it = own.find("sample"); it != own.end()) inline_entries = it->second;
+  read_samples(c, field("samples"), inline_entries);
+
+  if (auto f = field("prompt")) {
+    if (auto text = read_template(c, f, "`prompt`", "the prompt")) {
+      if (text->empty()) {
+        s.error(f.value().span, "the prompt is empty");
+      }
+      task.prompt = *text;
+    }
+  } else if (missing("prompt")) {
+    s.error(item.name_span, fmt::format("task `{}` has no `prompt`", task.id),
+            "add `prompt = \"...\"`");
+  }
+  if (auto f = field("system")) {
+    if (auto text = read_template(c, f, "`system`", "the system prompt")) task.system = *text;
+  }
+  if (auto f = field("tags")) {
+    if (auto tags = read_name_list(s, f.value(), "`tags`", {})) task.tags = std::move(*tags);
+  }
+  if (auto f = field("mode")) {
+    if (auto m = read_enum(s, f.value(), "`mode`", kModes)) {
+      task.mode = *m == "completion" ? PromptMode::kCompletion : PromptMode::kChat;
+    }
+  }
+  if (auto f = field("temperature")) {
+    if (auto t = read_number(s, f.value(), "`temperature`", 0, 2)) task.temperature = *t;
+  }
+  if (auto f = field("reference");
+      c.applies(f, c.kind == TaskKind::kCoding, "`reference` applies to coding tasks only")) {
+    if (auto text = read_template(c, f, "`reference`", "the reference")) task.reference = *text;
+  }
+  if (auto f = field("files");
+      c.applies(f, c.kind != TaskKind::kAnalysis, "`files` applies to coding and agent tasks")) {
+    read_files(c, f);
+  }
+  if (auto f = field("workspace");
+      c.applies(f, c.kind == TaskKind::kAgent, "`workspace` applies to agent tasks only")) {
+    read_workspace(c, f);
+  }
+
+  // Extraction: the default depends on the kind.
+  if (c.kind == TaskKind::kCoding) {
+    task.extract.kind = Extraction::Kind::kCodeBlock;
+    task.extract.language = task.language;
+  }
+  if (auto f = field("extract")) {
+    if (auto x = read_extract(c, f)) task.extract = std::move(*x);
+  }
+
+  const Section budget = read_section(c, own, defaults, "budget", kBudgetRules);
+  read_budget(c, budget);
+  const Section sandbox = read_section(c, own, defaults, "sandbox", kSandboxRules);
+  read_sandbox(c, sandbox);
+  const Section agent = read_section(c, own, defaults, "agent", kAgentRules);
+  if (c.kind == TaskKind::kAgent) {
+    read_agent(c, agent);
+  } else if (agent.own_entry != nullptr && c.kind) {
+    s.error(agent.own_entry->name_span, "the `agent` section applies to agent tasks only");
+  }
+
+  std::vector<const Entry*> expects;
+  if (auto it = own.find("expect"); it != own.end()) expects = it->second;
+  std::vector<const Entry*> graded;  // the expect entries that became graders, in order
+  for (const Entry* e : expects) {
+    if (auto g = read_grader(c, *e)) {
+      task.graders.push_back(std::move(*g));
+      graded.push_back(e);
+    }
+  }
+  if (expects.empty() && complete) {
+    s.error(item.name_span, fmt::format("task `{}` has no `expect`: nothing grades it", task.id),
+            "add a grader, e.g. `expect exact(answer)`");
+  }
+
+  check_coverage(c, inline_entries);
+
+  // A task without samples runs once, on one empty sample.
+  if (task.samples.empty() && task.source.kind == SampleSource::Kind::kNone) {
+    task.samples.push_back(Sample{"1", nlohmann::json::object(), 0});
+  }
+  std::set<std::string> common;
+  bool first = true;
+  for (const Sample& sample : task.samples) {
+    std::set<std::string> keys;
+    if (sample.fields.is_object()) {
+      for (const auto& [key, value] : sample.fields.items()) keys.insert(key);
+    }
+    if (first) {
+      common = std::move(keys);
+      first = false;
+    } else {
+      std::set<std::string> both;
+      std::set_intersection(common.begin(), common.end(), keys.begin(), keys.end(),
+                            std::inserter(both, both.begin()));
+      common = std::move(both);
+    }
+  }
+  task.sample_fields.assign(common.begin(), common.end());
+
+  if (s.diags.error_count() == errors_before && complete) run_lints(c, graded);
+  return s.diags.error_count() == errors_before;
+}
+
+}  // namespace pareto::spec::internal

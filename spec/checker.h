@@ -1,0 +1,57 @@
+// The checker: parsed .pareto files -> the typed model of spec/model.h, with every semantic
+// error of every file reported in one pass.
+//
+// It resolves includes (relative to the including file; a missing file or a cycle is an
+// error at the `include`), merges each file's `defaults` under its tasks, decodes and
+// type-checks every field, loads data files and runs generators (so templates and field
+// references are checked against the fields the samples really have), compiles regexes,
+// and checks tier items. With CheckOptions::strict, the lints of docs/spec.md ("Lints") are
+// errors; without, they are warnings.
+//
+// Suites: each root file is one suite, together with everything it includes. A file that
+// another checked file includes is not a root (so checking a folder counts a shared file
+// once). A root that declares no task and has no `suite` line (a tier file) makes no suite.
+//
+// Promises: any input (bytes, nesting, missing files, cycles) yields diagnostics, never a
+// crash or an exception; diagnostics are in the order files were checked, each file's in
+// source order, with no duplicates; the Project is complete and valid only when
+// CheckResult::ok().
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "spec/diagnostics.h"
+#include "spec/generator.h"
+#include "spec/model.h"
+#include "spec/parser.h"
+
+namespace pareto::spec {
+
+struct CheckOptions {
+  bool strict = false;  // lints are errors, not warnings
+  ParseOptions parse;
+  // Reads a spec file. Unset: read it from disk (spec/source.h's read_source_file). Tests
+  // pass their own to check text held in memory; data files and workspaces are always on
+  // disk. On failure return nullopt and set *error.
+  std::function<std::optional<std::string>(const std::filesystem::path&, std::string* error)>
+      read_file;
+};
+
+struct CheckResult {
+  Project project;
+  Diagnostics diagnostics;
+  std::size_t files = 0;  // spec files read (roots and includes)
+
+  bool ok() const { return !diagnostics.has_errors(); }
+};
+
+// Checks spec files. Diagnostics name each file as given (includes and data files relative
+// to the folder of the file that names them), so relative paths stay relative.
+CheckResult check_files(std::span<const std::filesystem::path> files,
+                        const GeneratorRegistry& generators, const CheckOptions& options = {});
+
+}  // namespace pareto::spec
