@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <deque>
 #include <string>
 #include <utility>
 
@@ -30,6 +29,15 @@ std::string truncated(std::string_view text, std::size_t max = 40) {
   return std::string(text.substr(0, cut)) + "...";
 }
 
+// Where something was expected, for messages: a pattern with one `{}` for a name. The text is
+// only built when an error needs it (building it for every value would cost a third of the
+// parse time).
+struct Where {
+  const char* pattern;
+  std::string_view name;
+  std::string text() const { return fmt::format(fmt::runtime(pattern), truncated(name)); }
+};
+
 class Parser {
  public:
   Parser(const SourceFile& source, Diagnostics& diagnostics, const ParseOptions& options)
@@ -45,14 +53,19 @@ class Parser {
 
   // --- tokens ---
   const Token& peek(std::size_t ahead = 0) {
-    while (ahead_.size() <= ahead) ahead_.push_back(lexer_.next());
-    return ahead_[ahead];
+    // A ring of lookahead tokens: the parser looks at most two tokens ahead.
+    while (ahead_count_ <= ahead) {
+      ahead_[(ahead_head_ + ahead_count_) % ahead_.size()] = lexer_.next();
+      ++ahead_count_;
+    }
+    return ahead_[(ahead_head_ + ahead) % ahead_.size()];
   }
   TokenKind kind(std::size_t ahead = 0) { return peek(ahead).kind; }
   Token take() {
     peek();
-    Token t = std::move(ahead_.front());
-    ahead_.pop_front();
+    Token t = std::move(ahead_[ahead_head_]);
+    ahead_head_ = (ahead_head_ + 1) % ahead_.size();
+    --ahead_count_;
     if (t.kind == TokenKind::kNewline) {
       after_newline_ = true;
     } else if (t.kind != TokenKind::kComment) {
@@ -278,9 +291,9 @@ class Parser {
   }
 
   bool parse_item(Item& item);
-  void parse_block(Block& block, const std::string& what);
+  void parse_block(Block& block, Where what);
   Entry parse_entry();
-  Value parse_value(const std::string& context);
+  Value parse_value(Where context);
   Value parse_list();
   Value parse_map();
   bool parse_map_entry(Value& map);
@@ -290,7 +303,9 @@ class Parser {
   ErrorSink errors_;
   Lexer lexer_;
   ParseOptions options_;
-  std::deque<Token> ahead_;
+  std::array<Token, 4> ahead_;
+  std::size_t ahead_head_ = 0;
+  std::size_t ahead_count_ = 0;
   std::vector<Comment> pending_;
   std::size_t last_end_ = 0;
   int depth_ = 0;
@@ -397,7 +412,7 @@ bool Parser::parse_item(Item& item) {
         expected("`{` after `defaults`", "for example: defaults { tags = [arithmetic] }");
         return false;
       }
-      parse_block(item.block, "`defaults`");
+      parse_block(item.block, {"`defaults`", {}});
       break;
     case ItemKind::kTask:
     case ItemKind::kTier: {
@@ -410,7 +425,7 @@ bool Parser::parse_item(Item& item) {
         expected(fmt::format("`{{` after {} name `{}`", kw, truncated(item.name)));
         return false;
       }
-      parse_block(item.block, fmt::format("{} `{}`", kw, truncated(item.name)));
+      parse_block(item.block, {task ? "task `{}`" : "tier `{}`", item.name});
       break;
     }
   }
@@ -418,7 +433,7 @@ bool Parser::parse_item(Item& item) {
   return !failed_;
 }
 
-void Parser::parse_block(Block& block, const std::string& what) {
+void Parser::parse_block(Block& block, Where what) {
   block.span = peek().span;
   if (!enter()) {
     block.span.end = last_end_;
@@ -434,9 +449,10 @@ void Parser::parse_block(Block& block, const std::string& what) {
       break;
     }
     if (kind() == TokenKind::kEnd || at_item_start()) {
-      Diagnostic* d = error(error_span(peek()), fmt::format("expected `}}` to close {}", what),
-                            "every `{` needs a matching `}`");
-      add_note(d, open.span, what + " opened here");
+      Diagnostic* d =
+          error(error_span(peek()), fmt::format("expected `}}` to close {}", what.text()),
+                "every `{` needs a matching `}`");
+      add_note(d, open.span, what.text() + " opened here");
       break;
     }
     std::vector<Comment> before = take_pending();
@@ -492,16 +508,16 @@ Entry Parser::parse_entry() {
   if (next == TokenKind::kEquals) {
     take();
     entry.kind = EntryKind::kField;
-    entry.value = parse_value(fmt::format("after `{} =`", truncated(entry.name)));
+    entry.value = parse_value({"after `{} =`", entry.name});
   } else if (next == TokenKind::kLBrace) {
     entry.kind = EntryKind::kSection;
-    parse_block(entry.block, fmt::format("section `{}`", truncated(entry.name)));
+    parse_block(entry.block, {"section `{}`", entry.name});
   } else if (entry.name == "expect" &&
              (next == TokenKind::kName || next == TokenKind::kString || next == TokenKind::kInt ||
               next == TokenKind::kFloat || next == TokenKind::kQuantity ||
               next == TokenKind::kLBracket || next == TokenKind::kError)) {
     entry.kind = EntryKind::kExpect;
-    entry.value = parse_value("after `expect`");
+    entry.value = parse_value({"after `expect`", {}});
   } else if (entry.name == "expect") {
     entry.kind = EntryKind::kExpect;
     expected("a grader after `expect`", "for example: expect exact(answer)");
@@ -522,7 +538,7 @@ Entry Parser::parse_entry() {
   return entry;
 }
 
-Value Parser::parse_value(const std::string& context) {
+Value Parser::parse_value(Where context) {
   Value v;
   const Token& t = peek();
   v.span = t.span;
@@ -569,7 +585,7 @@ Value Parser::parse_value(const std::string& context) {
     case TokenKind::kLBrace:
       return parse_map();
     default:
-      expected("a value " + context);
+      expected("a value " + context.text());
       v.kind = ValueKind::kInvalid;
       v.span = error_span(t);
       return v;
@@ -609,7 +625,7 @@ Value Parser::parse_list() {
       break;
     }
     std::vector<Comment> before = take_pending();
-    Value element = parse_value("in the list");
+    Value element = parse_value({"in the list", {}});
     element.comments.before = std::move(before);
     if (failed_) {
       v.items.push_back(std::move(element));
@@ -687,14 +703,14 @@ Value Parser::parse_call() {
       arg.name = std::move(name.text);
       arg.name_span = name.span;
       take();  // =
-      arg.value = parse_value(fmt::format("after `{} =`", truncated(arg.name)));
+      arg.value = parse_value({"after `{} =`", arg.name});
       arg.span = {arg.name_span.begin, last_end_};
       arg.comments.before = std::move(before);
       v.entries.push_back(std::move(arg));
       comments = &v.entries.back().comments;
     } else {
       const Span at = peek().span;
-      Value element = parse_value(fmt::format("in the arguments of `{}`", truncated(v.text)));
+      Value element = parse_value({"in the arguments of `{}`", v.text});
       element.comments.before = std::move(before);
       if (!failed_ && !v.entries.empty()) {
         error(element.span.empty() ? at : element.span, "positional argument after named arguments",
@@ -755,7 +771,7 @@ bool Parser::parse_map_entry(Value& map) {
     return false;
   }
   take();
-  entry.value = parse_value(fmt::format("after `{} =`", truncated(entry.name)));
+  entry.value = parse_value({"after `{} =`", entry.name});
   entry.span = {entry.name_span.begin, last_end_};
   map.entries.push_back(std::move(entry));
   if (failed_) return false;
