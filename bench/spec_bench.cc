@@ -1,17 +1,22 @@
-// Throughput of the spec language front end on a generated ~10 MB spec file: lexing, parsing
-// and formatting, reported in tasks per second and bytes per second.
+// Throughput of the spec language front end on a generated ~10 MB spec file: lexing, parsing,
+// formatting, and parsing plus checking (the whole of `pareto check`, generators included),
+// reported in tasks per second and bytes per second.
 //
 // Run: build/spec_bench (Google Benchmark flags apply, e.g. --benchmark_repetitions=5).
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <string>
 
+#include "spec/checker.h"
 #include "spec/diagnostics.h"
 #include "spec/format.h"
 #include "spec/lexer.h"
 #include "spec/parser.h"
 #include "spec/source.h"
+#include "suites/generators.h"
 
 namespace {
 
@@ -155,6 +160,36 @@ void BM_Format(benchmark::State& state) {
   report(state);
 }
 BENCHMARK(BM_Format)->Unit(benchmark::kMillisecond);
+
+void BM_ParseAndCheck(benchmark::State& state) {
+  // The agent tasks name a workspace folder relative to the spec: give them one.
+  const std::filesystem::path folder = std::filesystem::temp_directory_path() / "pareto_spec_bench";
+  std::filesystem::create_directories(folder / "workspaces/range");
+  const std::filesystem::path root = folder / "bench.pareto";
+  const GeneratorRegistry generators = pareto::suites::builtin_generators();
+  CheckOptions options;
+  options.read_file = [&](const std::filesystem::path& path,
+                          std::string* error) -> std::optional<std::string> {
+    if (path == root) return input().text;
+    *error = "not part of the benchmark";
+    return std::nullopt;
+  };
+  for (auto _ : state) {
+    CheckResult result = check_files(std::span(&root, 1), generators, options);
+    benchmark::DoNotOptimize(result.project);
+    if (!result.ok()) {
+      state.SkipWithError(("the generated spec does not check:\n" +
+                           result.diagnostics.render(RenderOptions{.show_source = false}))
+                              .substr(0, 2000)
+                              .c_str());
+      break;
+    }
+  }
+  report(state);
+  std::error_code ec;
+  std::filesystem::remove_all(folder, ec);
+}
+BENCHMARK(BM_ParseAndCheck)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

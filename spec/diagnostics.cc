@@ -187,42 +187,34 @@ std::string render(const Diagnostic& diagnostic, const RenderOptions& options) {
   return out;
 }
 
-void Diagnostics::add(Diagnostic diagnostic) { items_.push_back(std::move(diagnostic)); }
+void Diagnostics::add(Diagnostic diagnostic) {
+  errors_ += diagnostic.severity == Severity::kError ? 1 : 0;
+  warnings_ += diagnostic.severity == Severity::kWarning ? 1 : 0;
+  items_.push_back(std::move(diagnostic));
+}
 
 void Diagnostics::append(const Diagnostics& other) {
   items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+  errors_ += other.errors_;
+  warnings_ += other.warnings_;
 }
 
 Diagnostic& Diagnostics::error(const SourceFile& source, Span span, std::string message,
                                std::string hint) {
-  items_.push_back(
-      make_diagnostic(source, span, Severity::kError, std::move(message), std::move(hint)));
+  add(make_diagnostic(source, span, Severity::kError, std::move(message), std::move(hint)));
   return items_.back();
 }
 
 Diagnostic& Diagnostics::warning(const SourceFile& source, Span span, std::string message,
                                  std::string hint) {
-  items_.push_back(
-      make_diagnostic(source, span, Severity::kWarning, std::move(message), std::move(hint)));
+  add(make_diagnostic(source, span, Severity::kWarning, std::move(message), std::move(hint)));
   return items_.back();
 }
 
 Diagnostic& Diagnostics::note(const SourceFile& source, Span span, std::string message,
                               std::string hint) {
-  items_.push_back(
-      make_diagnostic(source, span, Severity::kNote, std::move(message), std::move(hint)));
+  add(make_diagnostic(source, span, Severity::kNote, std::move(message), std::move(hint)));
   return items_.back();
-}
-
-std::size_t Diagnostics::error_count() const {
-  return static_cast<std::size_t>(std::count_if(items_.begin(), items_.end(),
-                                                [](const Diagnostic& d) { return d.is_error(); }));
-}
-
-std::size_t Diagnostics::warning_count() const {
-  return static_cast<std::size_t>(
-      std::count_if(items_.begin(), items_.end(),
-                    [](const Diagnostic& d) { return d.severity == Severity::kWarning; }));
 }
 
 void Diagnostics::sort_by_location() {

@@ -76,7 +76,8 @@ class Diagnostics {
   void append(const Diagnostics& other);
 
   // Shorthands for make_diagnostic + add; each returns the stored diagnostic so a caller can
-  // attach notes.
+  // attach notes or a hint (not change its severity: the counts below are kept as it is added).
+  // The reference is valid until the next diagnostic is added.
   Diagnostic& error(const SourceFile& source, Span span, std::string message,
                     std::string hint = {});
   Diagnostic& warning(const SourceFile& source, Span span, std::string message,
@@ -86,9 +87,9 @@ class Diagnostics {
   const std::vector<Diagnostic>& all() const { return items_; }
   bool empty() const { return items_.empty(); }
   std::size_t size() const { return items_.size(); }
-  bool has_errors() const { return error_count() > 0; }
-  std::size_t error_count() const;
-  std::size_t warning_count() const;
+  bool has_errors() const { return errors_ > 0; }
+  std::size_t error_count() const { return errors_; }  // O(1): checkers call it per task
+  std::size_t warning_count() const { return warnings_; }
 
   // Stable sort by file, then line, then column (order of report among equals).
   void sort_by_location();
@@ -98,6 +99,8 @@ class Diagnostics {
 
  private:
   std::vector<Diagnostic> items_;
+  std::size_t errors_ = 0;
+  std::size_t warnings_ = 0;
 };
 
 }  // namespace pareto::spec

@@ -1,6 +1,6 @@
-// libFuzzer target for the spec language: any bytes must parse without crashing, render their
-// diagnostics, and, when they parse without errors, format to a text that parses to the same
-// tree (same_syntax) and formats to itself (idempotence). A broken promise aborts.
+// libFuzzer target for the spec language: any bytes must parse and check without crashing and
+// render their diagnostics, and, when they parse without errors, format to a text that parses
+// to the same tree (same_syntax) and formats to itself (idempotence). A broken promise aborts.
 //
 // Build: cmake -DPARETO_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ ...; ninja spec_fuzz
 // Run:   ./spec_fuzz -dict=tests/fuzz/spec_fuzz.dict -max_total_time=60 CORPUS_DIR \
@@ -8,13 +8,17 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <optional>
 #include <string>
 
 #include "spec/ast.h"
+#include "spec/checker.h"
 #include "spec/diagnostics.h"
 #include "spec/format.h"
 #include "spec/parser.h"
 #include "spec/source.h"
+#include "suites/generators.h"
 
 namespace {
 
@@ -22,6 +26,24 @@ namespace {
   std::fprintf(stderr, "spec_fuzz: %s\n%s\n--- formatted text ---\n%s\n", what, detail.c_str(),
                text.c_str());
   std::abort();
+}
+
+// The checker sees the input as the file `fuzz.pareto`; every other spec file (includes) is
+// missing. Data files are read from disk relative to the working directory, as they would be.
+void check(const std::string& text) {
+  using namespace pareto::spec;
+  static const GeneratorRegistry generators = pareto::suites::builtin_generators();
+  const std::filesystem::path root = "fuzz.pareto";
+  CheckOptions options;
+  options.read_file = [&](const std::filesystem::path& path,
+                          std::string* error) -> std::optional<std::string> {
+    if (path == root) return text;
+    *error = "not available to the fuzzer";
+    return std::nullopt;
+  };
+  const CheckResult result = check_files(std::span(&root, 1), generators, options);
+  const std::string rendered = result.diagnostics.render();
+  (void)rendered;
 }
 
 }  // namespace
@@ -33,6 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const File file = parse_file(source, diagnostics);
   // Rendering must cope with whatever the source line holds.
   const std::string rendered = diagnostics.render(RenderOptions{.color = true});
+  check(std::string(source.text()));
   if (diagnostics.has_errors()) return 0;
 
   const std::string once = format_file(file);
