@@ -264,8 +264,9 @@ std::string Formatter::entry_line(const Entry& entry, int indent, int name_width
 
 // A block whose `{` is at `column` of a line indented by `indent`.
 std::string Formatter::block_text(const Block& block, int indent, int column) {
+  // One line only when it is one line: a block holding a """ string reads better broken.
   if (auto flow = flow_block(block, indent)) {
-    if (flow->find('\n') != std::string::npos || column + width_of(*flow) <= kWidth) {
+    if (flow->find('\n') == std::string::npos && column + width_of(*flow) <= kWidth) {
       return *flow;
     }
   }

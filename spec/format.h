@@ -7,9 +7,11 @@
 // aligned; a block, list, map or call the author wrote on one line stays on one line
 // (`budget { max_tokens = 8, timeout = 5s }`) when it has no comments and fits in 100
 // columns, otherwise it is written one element per line (lists, maps and calls with trailing
-// commas); strings re-quoted canonically ("..." with minimal escapes; """ blocks re-indented
-// two spaces deeper than their entry); numbers written canonically (shortest text that reads
-// back to the same value); every comment kept, at its node.
+// commas); a list or call may keep a """ string inline (`expect tests("""...""")`), a block
+// or map holding one is broken; strings re-quoted canonically ("..." with minimal escapes;
+// """ blocks re-indented two spaces deeper than the line they start on, or written as "..."
+// when a """ block cannot hold their exact text); numbers written canonically (shortest text
+// that reads back to the same value); every comment kept, at its node.
 //
 // Promises: format(parse(format(parse(x)))) == format(parse(x)) (idempotent) and
 // same_syntax(parse(format(parse(x))), parse(x)) for every x that parses without errors.

@@ -127,6 +127,11 @@ TEST(Format, OneLineBlocksStayOnOneLineWhenTheyFit) {
       "task t {\n  budget { max_tokens = 8, timeout = 5s }\n  sandbox {\n    cpu = 1s\n  }\n}\n");
 }
 
+TEST(Format, ABlockHoldingATripleQuotedStringIsBroken) {
+  EXPECT_EQ(fmt_text("task t { sample { code = \"\"\"\n  x\n  \"\"\" } }"),
+            "task t {\n  sample {\n    code = \"\"\"\n      x\n      \"\"\"\n  }\n}\n");
+}
+
 TEST(Format, TooLongOneLinersAreBrokenOneElementPerLine) {
   const std::string long_list = "task t {\n  tags = [" + std::string(40, 'a') + ", " +
                                 std::string(40, 'b') + ", " + std::string(40, 'c') + "]\n}\n";
