@@ -182,14 +182,17 @@ double binomial_half_lower_tail(int64_t k, int64_t m) {
   return std::min(1.0, sum);
 }
 
-// A t-based comparison from the mean difference and its standard error.
-void fill_t_comparison(double mean_difference, double standard_error, double df, double confidence,
-                       PairedComparison& out) {
+// A t-based comparison from the mean difference and its standard error; `units` is the
+// number of independent units (items, or clusters) behind it.
+void fill_t_comparison(double mean_difference, double standard_error, double df, double units,
+                       double confidence, PairedComparison& out) {
   out.difference = mean_difference;
   if (standard_error == 0) {
-    // Every item moved by the same amount: no doubt left about the direction.
+    // Every unit moved by the same amount, so t is undefined. The direction is then all the
+    // evidence there is: the exact sign test, 2 * (1/2)^units (two items that both improved
+    // prove little; thirty prove a lot).
     out.ci = {mean_difference, mean_difference};
-    out.p_value = mean_difference == 0 ? 1.0 : 0.0;
+    out.p_value = mean_difference == 0 ? 1.0 : std::min(1.0, 2 * std::pow(0.5, units));
     return;
   }
   const double tq = t_critical(confidence, df);
@@ -497,7 +500,7 @@ Result<PairedComparison> compare_scores(std::span<const double> base, std::span<
   const double n = static_cast<double>(base.size());
   out.base_mean = std::accumulate(base.begin(), base.end(), 0.0) / n;
   out.new_mean = std::accumulate(next.begin(), next.end(), 0.0) / n;
-  fill_t_comparison(m.mean, m.standard_error, df, confidence, out);
+  fill_t_comparison(m.mean, m.standard_error, df, df + 1, confidence, out);
   if (all_unit(base) && all_unit(next)) out.ci = clip(out.ci, -1, 1);
   return out;
 }

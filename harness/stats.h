@@ -29,7 +29,8 @@
 //  - paired scores: the paired t test and interval. Assumption: the mean of the per-item
 //    differences is approximately normal — true by the central limit theorem for a few dozen
 //    items, since differences of scores are bounded in [-1, 1]; with clusters, the CR1
-//    clustered version on the differences.
+//    clustered version on the differences. When every difference is the same (t undefined),
+//    the p-value is the exact sign test's, 2 * (1/2)^units.
 //  - percentiles: linear interpolation between order statistics, Hyndman & Fan (1996) type 7
 //    (the default of R's quantile() and NumPy's percentile()).
 #pragma once

@@ -317,6 +317,22 @@ TEST(CompareScores, IdenticalRunsAreNotDifferent) {
   EXPECT_EQ(c->ci.upper, 0.0);
 }
 
+TEST(CompareScores, UniformShiftFallsBackToTheSignTest) {
+  // Every item gained exactly 0.25: the t statistic is undefined (zero variance), and the
+  // exact sign test decides: two items, p = 2 * (1/2)^2 = 0.5; ten items, 2 / 1024.
+  Result<PairedComparison> two =
+      compare_scores(std::vector<double>{0.25, 0.5}, std::vector<double>{0.5, 0.75});
+  ASSERT_TRUE(two.ok());
+  EXPECT_DOUBLE_EQ(two->difference, 0.25);
+  EXPECT_DOUBLE_EQ(two->p_value, 0.5);
+  std::vector<double> base(10, 0.25), next(10, 0.5);
+  Result<PairedComparison> ten = compare_scores(base, next);
+  ASSERT_TRUE(ten.ok());
+  EXPECT_DOUBLE_EQ(ten->p_value, 2.0 / 1024);
+  EXPECT_DOUBLE_EQ(ten->ci.lower, 0.25);
+  EXPECT_DOUBLE_EQ(ten->ci.upper, 0.25);
+}
+
 TEST(CompareScores, ClusteredDifferencesUseTasksAsTheUnit) {
   // Two tasks, every item of a task moving by the same amount (+0.5 and +0.1): CR1 on the
   // differences equals the standard error of the two task means, |0.5 - 0.1| / 2.
