@@ -94,7 +94,8 @@ struct TaskCheck {
   std::vector<std::string> fields;  // union of the samples' fields, sorted
   bool fields_known = true;         // false when the samples could not be read
   std::vector<Use> uses;
-  std::string data_display;  // data file as diagnostics name it (jsonl/csv)
+  std::string data_display;                   // data file as diagnostics name it (jsonl/csv)
+  std::vector<std::string> generated_fields;  // generate(): the fields its samples will have
 
   // Appended to messages about a value that came from the file's `defaults`, so the reader
   // knows which task it failed for.
@@ -319,6 +320,10 @@ void read_generate(TaskCheck& c, const Value& call) {
     return;
   }
   src.generator = generator->info().name;
+  // The fields are known from the generator's description, even if its parameters are wrong,
+  // so templates are still checked.
+  c.fields_known = true;
+  c.generated_fields = generator->info().fields;
 
   bool ok = true;
   const Value* count = nullptr;
@@ -391,9 +396,7 @@ void read_generate(TaskCheck& c, const Value& call) {
     c.task.samples = generator->generate(src.params, src.seed, src.count);
   } catch (const std::exception& e) {
     c.s.error(call.span, fmt::format("generator `{}` failed: {}", src.generator, e.what()));
-    return;
   }
-  c.fields_known = true;
 }
 
 // Reads the samples: a `samples` source, or inline `sample` sections, or none.
@@ -437,7 +440,7 @@ void read_samples(TaskCheck& c, const Field& source,
       c.fields_known = false;
     }
   }
-  std::set<std::string> all;
+  std::set<std::string> all(c.generated_fields.begin(), c.generated_fields.end());
   for (const Sample& sample : task.samples) {
     if (!sample.fields.is_object()) continue;
     for (const auto& [key, value] : sample.fields.items()) all.insert(key);
@@ -1088,7 +1091,8 @@ void lint_regex(TaskCheck& c, const Grader& grader, const RegexGrader& g, const 
   }
 }
 
-void run_lints(TaskCheck& c, const std::vector<const Entry*>& expects) {
+// Lints that need only the task's own fields: run even when the task has errors.
+void run_field_lints(TaskCheck& c) {
   Task& task = c.task;
   if (task.tags.empty()) {
     c.s.lint(c.item.name_span, fmt::format("task `{}` has no tags", task.id),
@@ -1099,6 +1103,11 @@ void run_lints(TaskCheck& c, const std::vector<const Entry*>& expects) {
              "add `reference = \"\"\"...\"\"\"`: a known-good solution proves the graders "
              "accept a right answer");
   }
+}
+
+// Lints that look at samples and graders: run only on a task without errors.
+void run_lints(TaskCheck& c, const std::vector<const Entry*>& expects) {
+  Task& task = c.task;
   const std::string asked = lowercase(task.prompt + "\n" + task.system);
   bool says_form = false;
   for (auto w : kFormWords) says_form = says_form || asked.find(w) != std::string::npos;
@@ -1183,7 +1192,7 @@ bool check_task(FileScope& s, const Item& item, const Block* defaults_block, Tas
   const std::size_t errors_before = s.diags.error_count();
   task.id = item.name;
   task.origin = s.origin(item.name_span.empty() ? item.span : item.name_span);
-  TaskCheck c{s, item, task, std::nullopt, {}, true, {}, {}};
+  TaskCheck c{s, item, task, std::nullopt, {}, true, {}, {}, {}};
   const std::string where = fmt::format("task `{}`", item.name);
   const Fields own = collect_fields(s, item.block, kTaskRules, where, true);
   Fields defaults;
@@ -1320,7 +1329,11 @@ bool check_task(FileScope& s, const Item& item, const Block* defaults_block, Tas
   }
   task.sample_fields.assign(common.begin(), common.end());
 
-  if (s.diags.error_count() == errors_before && complete) run_lints(c, graded);
+  if (complete) {
+    const bool clean = s.diags.error_count() == errors_before;
+    run_field_lints(c);
+    if (clean) run_lints(c, graded);
+  }
   return s.diags.error_count() == errors_before;
 }
 

@@ -1,14 +1,298 @@
-// check, fmt, list, export: placeholder registration until the spec language lands.
+// check, fmt, list, export: the spec language on the command line.
+//
+//   pareto check [--strict] [--verify] PATH...   diagnostics on stderr, a summary on stdout;
+//                                                exit 2 on any error
+//   pareto fmt [--check] PATH...                 canonical formatting, written atomically;
+//                                                --check exits 1 naming files that would change
+//   pareto list [--json] PATH...                 suite, task, kind, tags, samples
+//   pareto export [--no-samples] PATH...         the checked specs as canonical JSON
+//
+// PATH is a .pareto file or a folder searched recursively for *.pareto files.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "harness/cli/commands.h"
+#include "spec/checker.h"
+#include "spec/diagnostics.h"
+#include "spec/export.h"
+#include "spec/format.h"
+#include "spec/source.h"
+#include "suites/generators.h"
 
 namespace pareto::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct SpecArgs {
+  std::vector<std::string> paths;
+  bool strict = false;
+  bool verify = false;
+  bool check_only = false;  // fmt --check
+  bool json = false;        // list --json
+  bool no_samples = false;  // export --no-samples
+};
+
+spec::RenderOptions render_options() {
+  spec::RenderOptions options;
+  options.color = isatty(STDERR_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+  return options;
+}
+
+// The .pareto files named by the arguments: files as given, folders searched recursively
+// (sorted, so output does not depend on the file system's order). Problems go to stderr.
+bool expand_paths(const std::vector<std::string>& args, std::vector<fs::path>& files) {
+  bool ok = true;
+  for (const std::string& arg : args) {
+    std::error_code ec;
+    const fs::path path(arg);
+    if (fs::is_directory(path, ec)) {
+      std::vector<fs::path> found;
+      fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec);
+      for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && it->path().extension() == ".pareto") {
+          found.push_back(it->path().lexically_normal());
+        }
+      }
+      if (ec) {
+        std::fprintf(stderr, "%s: error: cannot read the folder: %s\n", arg.c_str(),
+                     ec.message().c_str());
+        ok = false;
+      }
+      if (found.empty() && !ec) {
+        std::fprintf(stderr, "%s: error: no .pareto files in this folder\n", arg.c_str());
+        ok = false;
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(path, ec)) {
+      files.push_back(path);
+    } else {
+      std::fprintf(stderr, "%s: error: no such file or folder\n", arg.c_str());
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+// Checks the files; prints diagnostics (all of them, or only when there are errors).
+std::optional<spec::CheckResult> check_paths(const SpecArgs& args, bool show_warnings) {
+  std::vector<fs::path> files;
+  if (!expand_paths(args.paths, files)) return std::nullopt;
+  const spec::GeneratorRegistry generators = suites::builtin_generators();
+  spec::CheckOptions options;
+  options.strict = args.strict;
+  spec::CheckResult result = spec::check_files(files, generators, options);
+  if (show_warnings || !result.ok()) {
+    std::fputs(result.diagnostics.render(render_options()).c_str(), stderr);
+  }
+  return result;
+}
+
+std::string plural(std::size_t n, const char* one, const char* many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+int run_check(const SpecArgs& args) {
+  auto result = check_paths(args, true);
+  if (!result) return kUsage;
+  std::size_t tasks = 0;
+  for (const auto& suite : result->project.suites) tasks += suite.tasks.size();
+  std::string summary = fmt::format(
+      "checked {}: {} in {}, {}; {}, {}", plural(result->files, "file", "files"),
+      plural(tasks, "task", "tasks"), plural(result->project.suites.size(), "suite", "suites"),
+      plural(result->project.tiers.size(), "tier", "tiers"),
+      plural(result->diagnostics.error_count(), "error", "errors"),
+      plural(result->diagnostics.warning_count(), "warning", "warnings"));
+  std::printf("%s%s\n", summary.c_str(), args.strict ? " (strict)" : "");
+  if (!result->ok()) return kUsage;
+  if (args.verify) {
+    std::fprintf(stderr,
+                 "pareto check --verify: running reference solutions through their graders needs "
+                 "the sandbox and graders of the harness (issue #4), which are not built yet; "
+                 "the specs themselves check clean.\n");
+    return kUsage;
+  }
+  return kOk;
+}
+
+// Writes `text` to `path` through a temporary file in the same folder and a rename, so a
+// reader never sees half a file and a crash never leaves one. Keeps the file's permissions.
+bool write_atomically(const fs::path& path, const std::string& text, std::string* error) {
+  const fs::path tmp = path.parent_path() / fmt::format(".{}.fmt-{}", path.filename().string(),
+                                                        static_cast<long>(getpid()));
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      *error = "cannot write " + tmp.string();
+      std::error_code ignored;
+      fs::remove(tmp, ignored);
+      return false;
+    }
+  }
+  std::error_code ec;
+  const auto perms = fs::status(path, ec).permissions();
+  if (!ec) fs::permissions(tmp, perms, ec);
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    *error = fmt::format("cannot replace {}: {}", path.string(), ec.message());
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    return false;
+  }
+  return true;
+}
+
+int run_fmt(const SpecArgs& args) {
+  std::vector<fs::path> files;
+  bool usage_error = !expand_paths(args.paths, files);
+  bool runtime_error = false;
+  std::size_t changed = 0;
+  for (const fs::path& path : files) {
+    std::string error;
+    auto source = spec::read_source_file(path, &error);
+    if (!source) {
+      std::fprintf(stderr, "%s: error: %s\n", path.string().c_str(), error.c_str());
+      usage_error = true;
+      continue;
+    }
+    spec::Diagnostics diagnostics;
+    auto formatted = spec::format_source(*source, diagnostics);
+    if (!formatted) {
+      // Never rewrite a file that does not parse: the formatter would lose what it skipped.
+      std::fputs(diagnostics.render(render_options()).c_str(), stderr);
+      usage_error = true;
+      continue;
+    }
+    if (*formatted == source->text()) continue;
+    ++changed;
+    if (args.check_only) {
+      std::printf("would reformat %s\n", path.string().c_str());
+      continue;
+    }
+    if (!write_atomically(path, *formatted, &error)) {
+      std::fprintf(stderr, "%s: error: %s\n", path.string().c_str(), error.c_str());
+      runtime_error = true;
+      continue;
+    }
+    std::printf("formatted %s\n", path.string().c_str());
+  }
+  if (usage_error) return kUsage;
+  if (runtime_error) return kRuntime;
+  if (args.check_only && changed > 0) return kFailedBar;
+  return kOk;
+}
+
+int run_list(const SpecArgs& args) {
+  auto result = check_paths(args, false);
+  if (!result) return kUsage;
+  if (!result->ok()) return kUsage;
+  struct Row {
+    std::string suite, task, kind, tags, samples;
+  };
+  std::vector<Row> rows;
+  nlohmann::json json = nlohmann::json::array();
+  for (const auto& suite : result->project.suites) {
+    for (const auto& task : suite.tasks) {
+      std::string tags;
+      for (const auto& t : task.tags) tags += (tags.empty() ? "" : ",") + t;
+      rows.push_back({suite.name, task.id, std::string(spec::to_string(task.kind)),
+                      tags.empty() ? "-" : tags, std::to_string(task.samples.size())});
+      json.push_back({{"suite", suite.name},
+                      {"task", task.id},
+                      {"kind", spec::to_string(task.kind)},
+                      {"tags", task.tags},
+                      {"samples", task.samples.size()}});
+    }
+  }
+  if (args.json) {
+    std::printf("%s\n", json.dump(2).c_str());
+    return kOk;
+  }
+  Row header{"SUITE", "TASK", "KIND", "TAGS", "SAMPLES"};
+  std::size_t w[4] = {header.suite.size(), header.task.size(), header.kind.size(),
+                      header.tags.size()};
+  for (const Row& r : rows) {
+    w[0] = std::max(w[0], r.suite.size());
+    w[1] = std::max(w[1], r.task.size());
+    w[2] = std::max(w[2], r.kind.size());
+    w[3] = std::max(w[3], r.tags.size());
+  }
+  auto print = [&](const Row& r) {
+    std::printf("%s\n", fmt::format("{:<{}}  {:<{}}  {:<{}}  {:<{}}  {:>7}", r.suite, w[0], r.task,
+                                    w[1], r.kind, w[2], r.tags, w[3], r.samples)
+                            .c_str());
+  };
+  print(header);
+  for (const Row& r : rows) print(r);
+  return kOk;
+}
+
+int run_export(const SpecArgs& args) {
+  auto result = check_paths(args, false);
+  if (!result) return kUsage;
+  if (!result->ok()) return kUsage;
+  spec::ExportOptions options;
+  options.include_samples = !args.no_samples;
+  std::error_code ec;
+  options.base = fs::current_path(ec);
+  std::fputs(spec::export_text(result->project, options).c_str(), stdout);
+  return kOk;
+}
+
+CLI::App* add_paths(CLI::App* cmd, std::shared_ptr<SpecArgs> args) {
+  cmd->add_option("PATH", args->paths, ".pareto files, or folders searched for them")->required();
+  return cmd;
+}
+
+}  // namespace
 
 void add_spec_commands(CLI::App& app, int& exit_code) {
-  const std::string with = "the spec language (issue #2)";
-  add_pending_command(app, "check", "parse and check spec files", with, exit_code);
-  add_pending_command(app, "fmt", "canonical formatting of spec files", with, exit_code);
-  add_pending_command(app, "list", "tasks, kinds, tags, sample counts", with, exit_code);
-  add_pending_command(app, "export", "checked specs as canonical JSON", with, exit_code);
+  {
+    auto args = std::make_shared<SpecArgs>();
+    CLI::App* cmd = app.add_subcommand(
+        "check", "parse and check spec files; diagnostics on stderr, exit 2 on any error");
+    cmd->add_flag("--strict", args->strict, "lints for vague specs are errors, not warnings");
+    cmd->add_flag("--verify", args->verify,
+                  "run each task's reference solution through its graders (needs the harness)");
+    add_paths(cmd, args);
+    cmd->callback([args, &exit_code] { exit_code = run_check(*args); });
+  }
+  {
+    auto args = std::make_shared<SpecArgs>();
+    CLI::App* cmd = app.add_subcommand("fmt", "rewrite spec files in canonical form");
+    cmd->add_flag("--check", args->check_only,
+                  "change nothing; exit 1 and name the files that would change");
+    add_paths(cmd, args);
+    cmd->callback([args, &exit_code] { exit_code = run_fmt(*args); });
+  }
+  {
+    auto args = std::make_shared<SpecArgs>();
+    CLI::App* cmd = app.add_subcommand("list", "tasks with their suite, kind, tags and samples");
+    cmd->add_flag("--json", args->json, "a JSON array instead of a table");
+    add_paths(cmd, args);
+    cmd->callback([args, &exit_code] { exit_code = run_list(*args); });
+  }
+  {
+    auto args = std::make_shared<SpecArgs>();
+    CLI::App* cmd =
+        app.add_subcommand("export", "the checked specs as canonical JSON (docs/spec.md)");
+    cmd->add_flag("--no-samples", args->no_samples,
+                  "leave out the samples themselves (keep their source, count and fields)");
+    add_paths(cmd, args);
+    cmd->callback([args, &exit_code] { exit_code = run_export(*args); });
+  }
 }
 
 }  // namespace pareto::cli

@@ -159,6 +159,7 @@ TEST(Checker, WrongTypeNamesBothTypes) {
 TEST(Checker, UnknownEnumValueSuggestsTheClosest) {
   auto r = check_text(R"x(task t {
   kind = analyis
+  tags = [x]
   prompt = "x only"
   expect contains("x")
 })x");
@@ -183,7 +184,7 @@ TEST(Checker, QuotedEnumValueGetsAHint) {
 
 TEST(Checker, FieldSetTwiceIsAnErrorWithANoteAtTheFirst) {
   auto r = check_text(R"x(task t {
-  kind = analysis
+  kind = analysis, tags = [x]
   prompt = "a"
   prompt = "b"
   expect contains("a")
@@ -331,6 +332,16 @@ TEST(Checker, UnknownGeneratorParameterIsAnErrorWithAHint) {
 })x");
   EXPECT_THAT(messages(r), ElementsAre("3:40: unknown parameter `digit` for generator `pairs`"));
   EXPECT_EQ(hint(r), "did you mean `digits`?");
+}
+
+TEST(Checker, TemplatesAreCheckedEvenWhenGeneratorParametersAreWrong) {
+  auto r = check_text(R"x(task t {
+  kind = analysis, tags = [x], prompt = "{{c}} only"
+  samples = generate(pairs, count = 2, digit = 3)
+  expect contains("x")
+})x");
+  EXPECT_THAT(messages(r), ElementsAre("2:42: unknown template variable `c`",
+                                       "3:40: unknown parameter `digit` for generator `pairs`"));
 }
 
 TEST(Checker, GeneratorParameterOutOfRange) {
@@ -486,7 +497,9 @@ TEST(Checker, CodingTaskNeedsALanguageAndDefaultsToItsCodeBlock) {
   prompt = "Write f."
   expect tests("from solution import f")
 })x");
-  EXPECT_THAT(messages(r), ElementsAre("1:6: coding task `py.f` has no `language`"));
+  EXPECT_THAT(messages(r), ElementsAre("1:6: coding task `py.f` has no `language`",
+                                       "1:6: coding task `py.f` has no reference solution"));
+  EXPECT_EQ(r.diagnostics.all()[1].severity, Severity::kWarning);  // a lint, not strict
 
   auto ok = check_text(R"x(task py.f {
   kind = coding
