@@ -38,7 +38,6 @@ int main(int argc, char** argv) {
   add_sandbox_commands(app, exit_code);
 
   const std::string harness = "the harness (issue #4)";
-  const std::string core = "the embedded inference core (issue #3)";
   const std::string analyses = "the analyses (issue #6)";
   add_pending_command(app, "models", "the configured tiers and their models", harness, exit_code);
   add_pending_command(app, "run", "run suites against tiers; writes DIR/results.jsonl", harness,
@@ -55,12 +54,7 @@ int main(int argc, char** argv) {
                       analyses, exit_code);
   add_pending_command(app, "distill", "export teacher data; distill embedded students", analyses,
                       exit_code);
-  add_pending_command(app, "generate", "generate text with a GGUF model", core, exit_code);
-  add_pending_command(app, "logits", "a model's logits for a text or token ids", core, exit_code);
-  add_pending_command(app, "bench", "prefill and decode tokens/s of a model", core, exit_code);
-  add_pending_command(app, "quantize", "convert a GGUF model to another tensor type", core,
-                      exit_code);
-  add_pending_command(app, "model", "make new models (model new)", core, exit_code);
+  add_core_commands(app, exit_code);
   add_pending_command(app, "train", "train the embedded tier models", "the default tiers (issue #5)",
                       exit_code);
   add_pending_command(app, "serve", "an OpenAI-compatible server for the embedded core",
