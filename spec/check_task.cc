@@ -1108,7 +1108,11 @@ void run_field_lints(TaskCheck& c) {
 // Lints that look at samples and graders: run only on a task without errors.
 void run_lints(TaskCheck& c, const std::vector<const Entry*>& expects) {
   Task& task = c.task;
-  const std::string asked = lowercase(task.prompt + "\n" + task.system);
+  // The prompt as the model sees it (a `{{question}}` field may be what states the form).
+  const nlohmann::json no_fields = nlohmann::json::object();
+  const nlohmann::json& first = task.samples.empty() ? no_fields : task.samples.front().fields;
+  const std::string asked = lowercase(render_template(task.prompt, first) + "\n" +
+                                      render_template(task.system, first));
   bool says_form = false;
   for (auto w : kFormWords) says_form = says_form || asked.find(w) != std::string::npos;
 
