@@ -1,6 +1,7 @@
 // libFuzzer target for the spec language: any bytes must parse and check without crashing and
 // render their diagnostics, and, when they parse without errors, format to a text that parses
-// to the same tree (same_syntax) and formats to itself (idempotence). A broken promise aborts.
+// to the same tree (same_syntax), keeps every comment, and formats to itself (idempotence). A
+// broken promise aborts.
 //
 // Build: cmake -DPARETO_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ ...; ninja spec_fuzz
 // Run:   ./spec_fuzz -dict=tests/fuzz/spec_fuzz.dict -max_total_time=60 CORPUS_DIR \
@@ -16,6 +17,7 @@
 #include "spec/checker.h"
 #include "spec/diagnostics.h"
 #include "spec/format.h"
+#include "spec/lexer.h"
 #include "spec/parser.h"
 #include "spec/source.h"
 #include "suites/generators.h"
@@ -26,6 +28,14 @@ namespace {
   std::fprintf(stderr, "spec_fuzz: %s\n%s\n--- formatted text ---\n%s\n", what, detail.c_str(),
                text.c_str());
   std::abort();
+}
+
+std::size_t count_comments(const pareto::spec::SourceFile& source) {
+  using namespace pareto::spec;
+  Diagnostics ignored;
+  std::size_t n = 0;
+  for (const Token& t : lex(source, ignored)) n += t.kind == TokenKind::kComment ? 1 : 0;
+  return n;
 }
 
 // The checker sees the input as the file `fuzz.pareto`; every other spec file (includes) is
@@ -67,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string difference = syntax_difference(file, reparsed);
   if (!difference.empty()) fail("formatting changed the meaning", difference, once);
+  if (count_comments(again) != count_comments(source)) fail("a comment was lost", "", once);
   const std::string twice = format_file(reparsed);
   if (twice != once) fail("formatting is not idempotent", twice, once);
   return 0;
