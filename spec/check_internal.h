@@ -109,8 +109,9 @@ struct FieldRule {
 
 // The entries of a block by name, each checked against `rules`: unknown names (with
 // did-you-mean), a field written as a section or the other way round, and a field set twice
-// are reported and left out (a name written with the wrong entry kind maps to an empty list,
-// so callers do not also call it missing). `where` names the block ("task `add3`", "`budget`").
+// are reported and left out (a name written with the wrong entry kind, or the name a misspelt
+// one was meant to be, maps to an empty list, so callers do not also call it missing). `where`
+// names the block ("task `add3`", "`budget`").
 std::map<std::string, std::vector<const Entry*>, std::less<>> collect_fields(
     FileScope& s, const Block& block, std::span<const FieldRule> rules, std::string_view where,
     bool allow_expect);

@@ -1111,8 +1111,8 @@ void run_lints(TaskCheck& c, const std::vector<const Entry*>& expects) {
   // The prompt as the model sees it (a `{{question}}` field may be what states the form).
   const nlohmann::json no_fields = nlohmann::json::object();
   const nlohmann::json& first = task.samples.empty() ? no_fields : task.samples.front().fields;
-  const std::string asked = lowercase(render_template(task.prompt, first) + "\n" +
-                                      render_template(task.system, first));
+  const std::string asked =
+      lowercase(render_template(task.prompt, first) + "\n" + render_template(task.system, first));
   bool says_form = false;
   for (auto w : kFormWords) says_form = says_form || asked.find(w) != std::string::npos;
 
@@ -1172,7 +1172,7 @@ void check_defaults(FileScope& s, const Item& item) {
   // Value types that do not depend on the task are checked once, here.
   auto get = [&](std::string_view name) -> const Value* {
     auto it = fields.find(name);
-    return it == fields.end() ? nullptr : &it->second.front()->value;
+    return it == fields.end() || it->second.empty() ? nullptr : &it->second.front()->value;
   };
   if (const Value* v = get("kind")) read_enum(s, *v, "`kind`", kKinds);
   if (const Value* v = get("language")) read_enum(s, *v, "`language`", kLanguages);
@@ -1184,7 +1184,7 @@ void check_defaults(FileScope& s, const Item& item) {
   if (const Value* v = get("temperature")) read_number(s, *v, "`temperature`", 0, 2);
   for (std::string_view section : {"budget", "sandbox", "agent"}) {
     auto it = fields.find(section);
-    if (it == fields.end()) continue;
+    if (it == fields.end() || it->second.empty()) continue;
     const auto& r = section == "budget"    ? std::span<const FieldRule>(kBudgetRules)
                     : section == "sandbox" ? std::span<const FieldRule>(kSandboxRules)
                                            : std::span<const FieldRule>(kAgentRules);

@@ -139,7 +139,7 @@ bool check_tier(FileScope& s, const Item& item, Tier& tier) {
       collect_fields(s, item.block, kTierRules, fmt::format("tier `{}`", item.name), false);
   auto get = [&](std::string_view name) -> const Value* {
     auto it = fields.find(name);
-    return it == fields.end() ? nullptr : &it->second.front()->value;
+    return it == fields.end() || it->second.empty() ? nullptr : &it->second.front()->value;
   };
   bool have_model = false;
   if (const Value* v = get("model")) {
@@ -163,7 +163,7 @@ bool check_tier(FileScope& s, const Item& item, Tier& tier) {
                           "not {}",
                           a_kind(*v)));
     }
-  } else if (!s.has_parse_error_in(item.span)) {
+  } else if (!fields.contains("model") && !s.has_parse_error_in(item.span)) {
     s.error(item.name_span, fmt::format("tier `{}` has no `model`", item.name),
             "add `model = gguf(\"path.gguf\")` or `model = openai(url = ..., name = ...)`");
   }

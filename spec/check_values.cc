@@ -411,6 +411,9 @@ std::map<std::string, std::vector<const Entry*>, std::less<>> collect_fields(
     if (rule == nullptr) {
       std::vector<std::string_view> candidates = names;
       if (allow_expect) candidates.push_back("expect");
+      // A misspelt required field is one mistake: noting the name it was meant to be keeps
+      // callers from also calling that field missing.
+      if (auto meant = nearest_name(e.name, candidates)) out[*meant];
       s.error(e.name_span, fmt::format("unknown field `{}` in {}", e.name, where),
               did_you_mean(e.name, candidates));
       continue;

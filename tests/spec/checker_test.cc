@@ -130,6 +130,15 @@ TEST(Checker, UnknownFieldSuggestsTheClosestOne) {
   EXPECT_EQ(hint(r), "did you mean `prompt`?");
 }
 
+TEST(Checker, MisspeltRequiredFieldIsOneErrorNotTwo) {
+  auto r = check_text(R"x(task t {
+  kind = analysis, tags = [x]
+  promt = "Say hi only."
+  expect contains("hi")
+})x");
+  EXPECT_THAT(messages(r), ElementsAre("3:3: unknown field `promt` in task `t`"));
+}
+
 TEST(Checker, MissingRequiredFieldsAreErrorsAtTheTaskName) {
   auto r = check_text("task t {\n  tags = [x]\n}\n");
   EXPECT_THAT(messages(r),
