@@ -101,6 +101,9 @@ struct Tokenizer::Impl {
   std::unordered_map<uint64_t, Merge> merges;  // (left id << 32 | right id) -> merge
   std::vector<TokenId> specials;               // longest text first
   std::vector<TokenId> end_of_generation;
+  // SentencePiece: true when no token has U+2581 after another character, so no merge can
+  // cross into a run of spaces and each word (spaces first) can be merged on its own.
+  bool spm_words_independent = false;
 
   float Score(TokenId id) const { return vocab.scores.empty() ? 0.0f : vocab.scores[id]; }
   TokenType Type(TokenId id) const {
@@ -112,6 +115,7 @@ struct Tokenizer::Impl {
   }
 
   std::vector<Fragment> Partition(std::string_view text, bool parse_special) const;
+  void EncodeSentencePieceText(std::string_view text, std::vector<TokenId>& out) const;
   void EncodeSentencePiece(std::string_view text, std::vector<TokenId>& out) const;
   void EncodeBpeWord(std::string_view word, std::vector<TokenId>& out) const;
   void AppendPiece(TokenId id, bool render_special, std::string& out) const;
@@ -146,6 +150,27 @@ std::vector<Fragment> Tokenizer::Impl::Partition(std::string_view text, bool par
     if (found) fragments.swap(next);
   }
   return fragments;
+}
+
+// Same result as merging the whole text at once, with a far smaller queue: when words are
+// independent, cut before every U+2581 that follows another character.
+void Tokenizer::Impl::EncodeSentencePieceText(std::string_view text,
+                                              std::vector<TokenId>& out) const {
+  if (!spm_words_independent) {
+    EncodeSentencePiece(text, out);
+    return;
+  }
+  size_t begin = 0;
+  for (size_t pos = 0;;) {
+    const size_t hit = text.find(kSpmSpace, pos);
+    if (hit == std::string_view::npos) break;
+    if (hit > begin && text.substr(hit - kSpmSpace.size(), kSpmSpace.size()) != kSpmSpace) {
+      EncodeSentencePiece(text.substr(begin, hit - begin), out);
+      begin = hit;
+    }
+    pos = hit + kSpmSpace.size();
+  }
+  EncodeSentencePiece(text.substr(begin), out);
 }
 
 // SentencePiece (BPE flavour): start from single characters and repeatedly merge the
@@ -382,6 +407,16 @@ Result<Tokenizer> Tokenizer::Create(Vocabulary vocab) {
         impl->byte_token[byte] = static_cast<TokenId>(i);
       }
     }
+    impl->spm_words_independent = true;
+    for (const std::string& t : v.tokens) {
+      const std::string_view view(t);
+      size_t lead = 0;
+      while (view.substr(lead, kSpmSpace.size()) == kSpmSpace) lead += kSpmSpace.size();
+      if (view.find(kSpmSpace, lead) != std::string_view::npos) {
+        impl->spm_words_independent = false;
+        break;
+      }
+    }
   } else {
     impl->byte_to_cp = ByteToCodepoint();
     for (uint32_t b = 0; b < 256; ++b) impl->cp_to_byte[impl->byte_to_cp[b]] = b;
@@ -472,7 +507,7 @@ std::vector<TokenId> Tokenizer::Encode(std::string_view text, EncodeOptions opti
       std::string raw;
       if (v.add_space_prefix && after_special) raw = " ";
       raw += f.text;
-      impl.EncodeSentencePiece(ReplaceAll(raw, " ", kSpmSpace), out);
+      impl.EncodeSentencePieceText(ReplaceAll(raw, " ", kSpmSpace), out);
       after_special = false;
     }
   } else {

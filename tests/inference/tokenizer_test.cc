@@ -456,6 +456,24 @@ TEST(SentencePiece, AddsTheSpacePrefixAndWritesSpacesAsLowerBlocks) {
   EXPECT_EQ(tok->Decode(ids, {.strip_leading_space = true}), "a b");
 }
 
+TEST(SentencePiece, TokensSpanningSpacesStillMerge) {
+  // Most vocabularies keep U+2581 at the start of tokens, which lets words merge apart;
+  // one with "a\u2581b" must still see the whole text.
+  auto v = SpmVocabulary({{"\xE2\x96\x81", -9},
+                          {"a", -5},
+                          {"b", -5},
+                          {"a\xE2\x96\x81", -2},
+                          {"a\xE2\x96\x81"
+                           "b",
+                           -1}});
+  v.add_space_prefix = false;
+  Result<Tokenizer> tok = Tokenizer::Create(v);
+  ASSERT_TRUE(tok.ok());
+  EXPECT_EQ(Texts(*tok, tok->Encode("a b a")), (std::vector<std::string>{"a\xE2\x96\x81"
+                                                                         "b",
+                                                                         "\xE2\x96\x81", "a"}));
+}
+
 TEST(SentencePiece, FallsBackToByteTokensAndDecodesThemBack) {
   auto v = SpmVocabulary({{"a", -1}});
   v.add_space_prefix = false;
