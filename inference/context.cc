@@ -30,18 +30,17 @@ void AddBias(float* x, const std::vector<float>& bias, int n) {
   }
 }
 
-// Rotates the first n_rot dimensions of each of n_heads heads of one token.
-void Rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style, double pos,
-          const float* inv_freq) {
+// Rotates the first n_rot dimensions of each of n_heads heads of one token; `cs` holds
+// cos and sin of each of the n_rot/2 angles of the token's position.
+void Rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style, const float* cs) {
   const int half = n_rot / 2;
   for (int h = 0; h < n_heads; ++h) {
     float* v = x + static_cast<size_t>(h) * head_dim;
     for (int i = 0; i < half; ++i) {
-      double angle = pos * inv_freq[i];
-      float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
-      int a = style == RopeStyle::kAdjacentPairs ? 2 * i : i;
-      int b = style == RopeStyle::kAdjacentPairs ? 2 * i + 1 : i + half;
-      float x0 = v[a], x1 = v[b];
+      const float c = cs[2 * i], s = cs[2 * i + 1];
+      const int a = style == RopeStyle::kAdjacentPairs ? 2 * i : i;
+      const int b = style == RopeStyle::kAdjacentPairs ? 2 * i + 1 : i + half;
+      const float x0 = v[a], x1 = v[b];
       v[a] = x0 * c - x1 * s;
       v[b] = x0 * s + x1 * c;
     }
@@ -204,6 +203,17 @@ Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* lo
   }
   counters.weight_bytes += static_cast<uint64_t>(n) * te.row_bytes;
 
+  // The rotation angles depend only on the position: cos and sin once per token.
+  const int half_rot = c.n_rot / 2;
+  rope_cs_.resize(static_cast<size_t>(n) * c.n_rot);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < half_rot; ++j) {
+      double angle = static_cast<double>(positions[i]) * rope_inv_freq_[j];
+      rope_cs_[i * c.n_rot + 2 * j] = static_cast<float>(std::cos(angle));
+      rope_cs_[i * c.n_rot + 2 * j + 1] = static_cast<float>(std::sin(angle));
+    }
+  }
+
   auto matmul = [&](const WeightMatrix& w, const float* in, float* out) {
     MatMul(isa_, w, in, n, out, mm_scratch_, &pool_);
     counters.flops += 2.0 * static_cast<double>(w.rows) * w.cols * n;
@@ -223,11 +233,10 @@ Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* lo
       AddBias(v_.data(), w.bv, n);
     }
     for (int i = 0; i < n; ++i) {
-      double pos = positions[i];
+      const float* cs = rope_cs_.data() + static_cast<size_t>(i) * c.n_rot;
       Rope(q_.data() + i * static_cast<size_t>(c.q_dim()), c.n_head, c.head_dim, c.n_rot,
-           c.rope_style, pos, rope_inv_freq_.data());
-      Rope(k_.data() + i * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, pos,
-           rope_inv_freq_.data());
+           c.rope_style, cs);
+      Rope(k_.data() + i * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, cs);
       std::copy_n(k_.data() + i * kv_dim, kv_dim, KeyAt(l, seqs[i], positions[i]));
       std::copy_n(v_.data() + i * kv_dim, kv_dim, ValueAt(l, seqs[i], positions[i]));
     }

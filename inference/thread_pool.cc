@@ -9,9 +9,11 @@
 
 namespace pareto::inference {
 namespace {
-// About 50-100 microseconds of spinning before a worker sleeps: longer than the gap between
-// the loops of one forward pass, much shorter than the gap between requests.
-constexpr int kSpinIterations = 20000;
+// A waiting thread first spins (the next loop of a forward pass usually starts within
+// microseconds), then yields its core for a while (when the machine is oversubscribed the
+// thread it waits for may need that core), then sleeps.
+constexpr int kSpinIterations = 2000;
+constexpr int kYieldIterations = 2000;
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
@@ -41,6 +43,10 @@ void ThreadPool::WorkerLoop(int worker) {
       PARETO_PAUSE();
       gen = generation_.load(std::memory_order_acquire);
     }
+    for (int spin = 0; gen == seen && spin < kYieldIterations; ++spin) {
+      std::this_thread::yield();
+      gen = generation_.load(std::memory_order_acquire);
+    }
     if (gen == seen) {
       generation_.wait(seen, std::memory_order_acquire);
       continue;
@@ -66,7 +72,13 @@ void ThreadPool::Run(int n_tasks, const std::function<void(int, int)>& fn) {
   generation_.notify_all();
   Work(0);
   // Workers that were asleep still have to wake, find no task left, and check in.
-  while (pending_workers_.load(std::memory_order_acquire) != 0) PARETO_PAUSE();
+  for (int spin = 0; pending_workers_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpinIterations) {
+      PARETO_PAUSE();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   fn_ = nullptr;
 }
 

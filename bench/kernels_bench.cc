@@ -1,0 +1,111 @@
+// Kernel benchmarks: dot product, matrix-vector (decode) and matrix-matrix (prefill) for
+// every weight type and instruction set, reported as GB/s of weights read and GFLOP/s.
+//
+//   build/kernels_bench --benchmark_filter='MatVec/Q4_0'
+//
+// Arguments: the instruction set (0 portable, 1 AVX2, 2 AVX-512, 3 AVX-512 VNNI; skipped
+// when the CPU lacks it) and, for MatVec/MatMul, the threads.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "inference/kernels.h"
+#include "inference/quants.h"
+
+namespace pareto::inference {
+namespace {
+
+constexpr int64_t kRows = 2048;
+constexpr int64_t kCols = 4096;
+
+struct Weights {
+  std::vector<uint8_t> bytes;
+  WeightMatrix view;
+};
+
+Weights MakeWeights(TensorType type, int64_t rows, int64_t cols) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> d(0.0f, 0.02f);
+  std::vector<float> v(static_cast<size_t>(rows * cols));
+  for (float& x : v) x = d(rng);
+  Weights w;
+  w.bytes = *Quantize(type, v);
+  w.view = {type, w.bytes.data(), rows, cols, w.bytes.size() / static_cast<size_t>(rows)};
+  return w;
+}
+
+bool IsaFromArg(int64_t arg, Isa* isa) {
+  const Isa all[] = {Isa::kPortable, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni};
+  *isa = all[arg];
+  auto available = AvailableIsas();
+  return std::find(available.begin(), available.end(), *isa) != available.end();
+}
+
+void Run(benchmark::State& state, TensorType type, int64_t rows, int n_tokens, int threads) {
+  Isa isa;
+  if (!IsaFromArg(state.range(0), &isa)) {
+    state.SkipWithError("instruction set not available");
+    return;
+  }
+  Weights w = MakeWeights(type, rows, kCols);
+  std::vector<float> x(static_cast<size_t>(n_tokens * kCols), 0.5f);
+  std::vector<float> y(static_cast<size_t>(n_tokens * rows));
+  MatMulScratch scratch;
+  std::unique_ptr<ThreadPool> pool;
+  if (threads > 1) pool = std::make_unique<ThreadPool>(threads);
+  for (auto _ : state) {
+    MatMul(isa, w.view, x.data(), n_tokens, y.data(), scratch, pool.get());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(w.bytes.size()));
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(rows) * kCols * n_tokens *
+                             static_cast<double>(state.iterations()) / 1e9,
+                         benchmark::Counter::kIsRate);
+  state.SetLabel(IsaName(isa));
+}
+
+template <TensorType kType>
+void BM_Dot(benchmark::State& state) {
+  Run(state, kType, 1, 1, 1);
+}
+
+template <TensorType kType>
+void BM_MatVec(benchmark::State& state) {
+  Run(state, kType, kRows, 1, static_cast<int>(state.range(1)));
+}
+
+template <TensorType kType>
+void BM_MatMul(benchmark::State& state) {
+  Run(state, kType, kRows, 64, static_cast<int>(state.range(1)));
+}
+
+void IsaArgs(benchmark::internal::Benchmark* b) {
+  for (int isa = 0; isa < 4; ++isa) b->Arg(isa);
+}
+void IsaThreadArgs(benchmark::internal::Benchmark* b) {
+  for (int isa = 0; isa < 4; ++isa) {
+    for (int t : {1, 2}) b->Args({isa, t});
+  }
+}
+
+#define PARETO_KERNEL_BENCH(type, name)                                                  \
+  BENCHMARK(BM_Dot<type>)->Name("Dot/" name)->Apply(IsaArgs);                            \
+  BENCHMARK(BM_MatVec<type>)->Name("MatVec/" name)->Apply(IsaThreadArgs)->UseRealTime(); \
+  BENCHMARK(BM_MatMul<type>)->Name("MatMul64/" name)->Apply(IsaThreadArgs)->UseRealTime();
+
+PARETO_KERNEL_BENCH(TensorType::kF32, "F32")
+PARETO_KERNEL_BENCH(TensorType::kF16, "F16")
+PARETO_KERNEL_BENCH(TensorType::kBF16, "BF16")
+PARETO_KERNEL_BENCH(TensorType::kQ8_0, "Q8_0")
+PARETO_KERNEL_BENCH(TensorType::kQ4_0, "Q4_0")
+PARETO_KERNEL_BENCH(TensorType::kQ4_K, "Q4_K")
+PARETO_KERNEL_BENCH(TensorType::kQ6_K, "Q6_K")
+
+}  // namespace
+}  // namespace pareto::inference
+
+BENCHMARK_MAIN();
