@@ -1,0 +1,232 @@
+// pareto check, fmt, list and export, run as a user would run them: exit codes, what goes to
+// stdout and stderr, and what happens to files (tests/fixtures/spec/cli/).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const fs::path kFixtures = fs::path(PARETO_SOURCE_DIR) / "tests/fixtures/spec/cli";
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A fresh folder for files a test may change, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("pareto-spec-cli-" + std::to_string(getpid()) + "-" + std::to_string(counter_++));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  fs::path copy(const std::string& fixture) const {
+    fs::copy_file(kFixtures / fixture, path_ / fs::path(fixture).filename());
+    return path_ / fs::path(fixture).filename();
+  }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+// Runs `pareto ARGS` in `cwd`, capturing stdout and stderr apart.
+Outcome pareto(const std::string& args, const fs::path& cwd = kFixtures) {
+  TempDir tmp;
+  const fs::path err = tmp.path() / "stderr";
+  const std::string cmd = "cd " + quote(cwd.string()) + " && NO_COLOR=1 " + quote(PARETO_BINARY) +
+                          " " + args + " 2>" + quote(err.string());
+  Outcome r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = read(err);
+  return r;
+}
+
+TEST(CheckCommand, CleanFolderExitsZeroWithASummary) {
+  Outcome r = pareto("check folder");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "checked 2 files: 2 tasks in 2 suites, 0 tiers; 0 errors, 0 warnings\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(CheckCommand, ErrorsGoToStderrWithCaretAndHintAndExitTwo) {
+  Outcome r = pareto("check mistakes.pareto");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "checked 1 file: 1 task in 1 suite, 0 tiers; 3 errors, 0 warnings\n");
+  EXPECT_THAT(r.err, HasSubstr("mistakes.pareto:4:3: error: unknown field `promt` in task `add3`\n"
+                               "  promt   = \"Compute {{a}} + {{b}}.\"\n"
+                               "  ^~~~~\n"
+                               "  hint: did you mean `prompt`?\n"));
+  EXPECT_THAT(r.err, HasSubstr("mistakes.pareto:5:54: error: unknown parameter `digit` for "
+                               "generator `addition`\n"));
+  EXPECT_THAT(r.err, HasSubstr("mistakes.pareto:7:22: error: `timeout` must be a duration such as "
+                               "5s or 250ms, not an integer\n"));
+}
+
+TEST(CheckCommand, LintsAreWarningsUnlessStrict) {
+  Outcome plain = pareto("check untagged.pareto");
+  EXPECT_EQ(plain.exit_code, 0);
+  EXPECT_THAT(plain.err, HasSubstr("untagged.pareto:2:6: warning: task `hello` has no tags"));
+  EXPECT_THAT(plain.out, HasSubstr("0 errors, 1 warning\n"));
+  Outcome strict = pareto("check --strict untagged.pareto");
+  EXPECT_EQ(strict.exit_code, 2);
+  EXPECT_THAT(strict.err, HasSubstr("untagged.pareto:2:6: error: task `hello` has no tags"));
+  EXPECT_THAT(strict.out, HasSubstr("1 error, 0 warnings (strict)\n"));
+}
+
+TEST(CheckCommand, VerifySaysItNeedsTheHarness) {
+  Outcome r = pareto("check --verify folder");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--verify"));
+  EXPECT_THAT(r.err, HasSubstr("issue #4"));
+}
+
+TEST(CheckCommand, MissingPathIsAUsageError) {
+  Outcome r = pareto("check no-such-file.pareto");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "no-such-file.pareto: error: no such file or folder\n");
+}
+
+TEST(CheckCommand, SyntaxErrorsExitTwo) {
+  Outcome r = pareto("check broken.pareto");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("broken.pareto:3:"));
+}
+
+TEST(CheckCommand, NeedsAPath) {
+  Outcome r = pareto("check");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(FmtCommand, CheckNamesFilesThatWouldChangeAndChangesNothing) {
+  TempDir dir;
+  const fs::path messy = dir.copy("messy.pareto");
+  const std::string before = read(messy);
+  Outcome r = pareto("fmt --check " + quote(messy.string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "would reformat " + messy.string() + "\n");
+  EXPECT_EQ(read(messy), before);
+}
+
+TEST(FmtCommand, RewritesInPlaceThenHasNothingLeftToDo) {
+  TempDir dir;
+  const fs::path messy = dir.copy("messy.pareto");
+  Outcome r = pareto("fmt " + quote(messy.string()));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "formatted " + messy.string() + "\n");
+  EXPECT_EQ(read(messy),
+            "task messy {\n"
+            "  kind   = analysis\n"
+            "  tags   = [x]\n"
+            "  prompt = \"Say hi only.\"\n"
+            "  expect contains(\"hi\")\n"
+            "}\n");
+  Outcome again = pareto("fmt --check " + quote(messy.string()));
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(again.out, "");
+  // No temporary file is left behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+}
+
+TEST(FmtCommand, NeverRewritesAFileThatDoesNotParse) {
+  TempDir dir;
+  const fs::path broken = dir.copy("broken.pareto");
+  const std::string before = read(broken);
+  Outcome r = pareto("fmt " + quote(broken.string()));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("broken.pareto:3:"));
+  EXPECT_EQ(read(broken), before);
+}
+
+TEST(FmtCommand, FormattedFolderIsClean) {
+  Outcome r = pareto("fmt --check folder");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+TEST(ListCommand, PrintsATable) {
+  Outcome r = pareto("list folder");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "SUITE    TASK  KIND      TAGS             SAMPLES\n"
+            "cli.one  one   analysis  demo                   1\n"
+            "cli.two  two   analysis  demo,arithmetic        3\n");
+}
+
+TEST(ListCommand, JsonLists) {
+  Outcome r = pareto("list --json folder");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[1], nlohmann::json::parse(R"({"suite": "cli.two", "task": "two", "kind":
+      "analysis", "tags": ["demo", "arithmetic"], "samples": 3})"));
+}
+
+TEST(ListCommand, RefusesSpecsWithErrors) {
+  Outcome r = pareto("list mistakes.pareto");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("unknown field `promt`"));
+}
+
+TEST(ExportCommand, PrintsCanonicalJsonWithRelativePaths) {
+  Outcome r = pareto("export folder");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["format"], "pareto.spec/1");
+  ASSERT_EQ(j["suites"].size(), 2u);
+  EXPECT_EQ(j["suites"][0]["file"], "folder/one.pareto");
+  EXPECT_EQ(j["suites"][1]["tasks"][0]["samples"]["items"].size(), 3u);
+  EXPECT_EQ(r.out, j.dump(2) + "\n");
+}
+
+TEST(ExportCommand, NoSamplesLeavesTheItemsOut) {
+  Outcome r = pareto("export --no-samples folder");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["suites"][1]["tasks"][0]["samples"]["items"].is_null());
+  EXPECT_EQ(j["suites"][1]["tasks"][0]["samples"]["count"], 3);
+}
+
+TEST(ExportCommand, RefusesSpecsWithErrors) {
+  Outcome r = pareto("export mistakes.pareto");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+}
+
+}  // namespace
