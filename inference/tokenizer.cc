@@ -572,21 +572,24 @@ const std::vector<TokenId>& Tokenizer::EndOfGenerationIds() const {
 }
 
 Result<PreTokenizer> PreTokenizerFromName(std::string_view name) {
-  for (std::string_view n : {"default", "gpt2", "gpt-2", "mpt", "olmo", "jais"}) {
+  for (std::string_view n : {"gpt2", "gpt-2", "mpt", "olmo", "jais"}) {
     if (name == n) return PreTokenizer::kGpt2;
   }
-  for (std::string_view n : {"llama3", "llama-v3", "llama-bpe"}) {
+  for (std::string_view n : {"llama3", "llama-v3", "llama-bpe", "falcon3"}) {
     if (name == n) return PreTokenizer::kLlama3;
   }
   for (std::string_view n : {"qwen2", "stablelm2"}) {
     if (name == n) return PreTokenizer::kQwen2;
   }
   if (name == "deepseek-coder") return PreTokenizer::kDeepseekCoder;
+  if (name == "default") return PreTokenizer::kBpeDefault;
+  if (name == "falcon") return PreTokenizer::kFalcon;
   for (std::string_view n : {"smollm", "starcoder", "refact"}) {
     if (name == n) return PreTokenizer::kSmolLM;
   }
-  return Status::Error("unsupported pre-tokenizer '" + std::string(name) +
-                       "' (supported: gpt2, llama3/llama-bpe, qwen2, deepseek-coder, smollm)");
+  return Status::Error(
+      "unsupported pre-tokenizer '" + std::string(name) +
+      "' (supported: gpt2, llama3/llama-bpe, qwen2, deepseek-coder, smollm, falcon, default)");
 }
 
 Result<Vocabulary> VocabularyFromGguf(const GgufFile& file) {
@@ -646,7 +649,10 @@ Result<Vocabulary> VocabularyFromGguf(const GgufFile& file) {
     Result<PreTokenizer> pre = PreTokenizerFromName(pre_name);
     if (!pre.ok()) return pre.status().WithContext("tokenizer.ggml.pre");
     v.pre = *pre;
-    if (v.pre == PreTokenizer::kLlama3) {
+    // Llama 3 itself (not files that only share its regex) takes whole-word tokens as they
+    // are and starts with BOS.
+    if (pre_name == "llama3" || pre_name == "llama-v3" || pre_name == "llama-bpe" ||
+        pre_name == "falcon3") {
       v.ignore_merges = true;
       v.add_bos = true;
     }

@@ -76,7 +76,9 @@ struct Vocabulary {
 Result<Vocabulary> VocabularyFromGguf(const GgufFile& file);
 
 // The pre-tokenizer a tokenizer.ggml.pre name stands for ("gpt2", "gpt-2", "llama3",
-// "llama-bpe", "qwen2", "deepseek-coder", "default"); an error for names not supported.
+// "llama-bpe", "qwen2", "deepseek-coder", "smollm", ...); an error for names not supported.
+// "default" (and a byte-level BPE file without the key) is llama.cpp's default sequence,
+// as llama.cpp's conversions define these names.
 Result<PreTokenizer> PreTokenizerFromName(std::string_view name);
 
 struct EncodeOptions {

@@ -210,21 +210,94 @@ std::vector<std::string_view> SplitGpt2(const Units& u) {
   return SplitByMatches(u, [&](size_t i) { return Gpt2MatchEnd(u, i); });
 }
 
-std::vector<std::string_view> SplitSmolLM(const Units& u) {
+// The GPT-2 regex as one pass of a sequence: each piece is its whole subject (lookahead
+// ends at the piece's end), and the matches cover it.
+std::vector<Range> Gpt2Pass(const Units& u, const std::vector<Range>& pieces) {
+  std::vector<Range> out;
+  for (const auto& [b, e] : pieces) {
+    // A piece starts and ends on unit boundaries, so its own units are the same units.
+    const Units sub(u.Slice(b, e));
+    for (size_t i = 0; i < sub.size();) {
+      size_t k = Gpt2MatchEnd(sub, i);
+      if (k <= i) k = i + 1;
+      out.emplace_back(b + i, b + k);
+      i = k;
+    }
+  }
+  return out;
+}
+
+std::vector<Range> Whole(const Units& u) {
   std::vector<Range> pieces;
   if (u.size() > 0) pieces.emplace_back(0, u.size());
-  pieces = SplitPass(pieces, [&](size_t b, size_t e) -> Range {
+  return pieces;
+}
+
+std::vector<std::string_view> Slices(const Units& u, const std::vector<Range>& pieces) {
+  std::vector<std::string_view> out;
+  out.reserve(pieces.size());
+  for (const auto& [b, e] : pieces) out.push_back(u.Slice(b, e));
+  return out;
+}
+
+// \p{N}
+std::vector<Range> EachDigitPass(const Units& u, const std::vector<Range>& pieces) {
+  return SplitPass(pieces, [&](size_t b, size_t e) -> Range {
     for (size_t p = b; p < e; ++p) {
       if (u.number(p)) return {p, p + 1};
     }
     return {e, e};
   });
-  // The GPT-2 pass sees each piece as its whole subject (its lookahead ends there).
-  std::vector<std::string_view> out;
-  for (const auto& [b, e] : pieces) {
-    for (std::string_view piece : SplitGpt2(Units(u.Slice(b, e)))) out.push_back(piece);
-  }
-  return out;
+}
+
+std::vector<std::string_view> SplitSmolLM(const Units& u) {
+  return Slices(u, Gpt2Pass(u, EachDigitPass(u, Whole(u))));
+}
+
+// [\p{P}$+<=>^~|]+ (Falcon adds the backtick), [0-9][0-9][0-9] and \p{N}+ passes.
+std::vector<Range> PunctuationPass(const Units& u, const std::vector<Range>& pieces,
+                                   bool backtick) {
+  const auto in = [&](size_t k) {
+    const uint32_t c = u.cp(k);
+    return u.punctuation(k) || c == '$' || c == '+' || c == '<' || c == '=' || c == '>' ||
+           c == '^' || c == '~' || c == '|' || (backtick && c == '`');
+  };
+  return SplitPass(pieces, [&](size_t b, size_t e) -> Range {
+    for (size_t p = b; p < e; ++p) {
+      if (in(p)) return {p, u.RunEnd(p, e, in)};
+    }
+    return {e, e};
+  });
+}
+
+std::vector<Range> ThreeDigitsPass(const Units& u, const std::vector<Range>& pieces) {
+  const auto digit = [&](size_t k) { return u.cp(k) >= '0' && u.cp(k) <= '9'; };
+  return SplitPass(pieces, [&](size_t b, size_t e) -> Range {
+    for (size_t p = b; p + 3 <= e; ++p) {
+      if (digit(p) && digit(p + 1) && digit(p + 2)) return {p, p + 3};
+    }
+    return {e, e};
+  });
+}
+
+std::vector<Range> NumberRunPass(const Units& u, const std::vector<Range>& pieces) {
+  const auto number = [&](size_t k) { return u.number(k); };
+  return SplitPass(pieces, [&](size_t b, size_t e) -> Range {
+    for (size_t p = b; p < e; ++p) {
+      if (number(p)) return {p, u.RunEnd(p, e, number)};
+    }
+    return {e, e};
+  });
+}
+
+std::vector<std::string_view> SplitBpeDefault(const Units& u) {
+  std::vector<Range> pieces = Gpt2Pass(u, PunctuationPass(u, Whole(u), /*backtick=*/false));
+  return Slices(u, ThreeDigitsPass(u, NumberRunPass(u, pieces)));
+}
+
+std::vector<std::string_view> SplitFalcon(const Units& u) {
+  std::vector<Range> pieces = Gpt2Pass(u, PunctuationPass(u, Whole(u), /*backtick=*/true));
+  return Slices(u, ThreeDigitsPass(u, pieces));
 }
 
 }  // namespace
@@ -244,6 +317,10 @@ std::vector<std::string_view> PreTokenize(PreTokenizer kind, std::string_view te
       return SplitDeepseekCoder(units);
     case PreTokenizer::kSmolLM:
       return SplitSmolLM(units);
+    case PreTokenizer::kBpeDefault:
+      return SplitBpeDefault(units);
+    case PreTokenizer::kFalcon:
+      return SplitFalcon(units);
     case PreTokenizer::kNone:
       break;
   }

@@ -29,6 +29,11 @@ enum class PreTokenizer {
   // SmolLM, StarCoder: \p{N}, then the GPT-2 regex, applied in turn as above (every digit
   // is a piece of its own).
   kSmolLM,
+  // What llama.cpp uses for byte-level BPE files without a known pre-tokenizer ("default"
+  // or no tokenizer.ggml.pre): [\p{P}$+<=>^~|]+, the GPT-2 regex, \p{N}+, [0-9][0-9][0-9].
+  kBpeDefault,
+  // Falcon: [\p{P}$+<=>^~|`]+, the GPT-2 regex, [0-9][0-9][0-9].
+  kFalcon,
 };
 
 std::vector<std::string_view> PreTokenize(PreTokenizer kind, std::string_view text);

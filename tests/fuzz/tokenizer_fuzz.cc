@@ -61,7 +61,8 @@ const Tokenizer& BpeTokenizer(PreTokenizer pre) {
   static std::vector<Tokenizer> toks = [] {
     std::vector<Tokenizer> out;
     for (PreTokenizer p : {PreTokenizer::kGpt2, PreTokenizer::kLlama3, PreTokenizer::kQwen2,
-                           PreTokenizer::kDeepseekCoder, PreTokenizer::kSmolLM}) {
+                           PreTokenizer::kDeepseekCoder, PreTokenizer::kSmolLM,
+                           PreTokenizer::kBpeDefault, PreTokenizer::kFalcon}) {
       Vocabulary v;
       v.model = TokenizerModel::kBytePairEncoding;
       v.pre = p;
@@ -94,9 +95,9 @@ const Tokenizer& BpeTokenizer(PreTokenizer pre) {
 }
 
 void FuzzText(std::string_view text) {
-  for (PreTokenizer p :
-       {PreTokenizer::kNone, PreTokenizer::kGpt2, PreTokenizer::kLlama3, PreTokenizer::kQwen2,
-        PreTokenizer::kDeepseekCoder, PreTokenizer::kSmolLM}) {
+  for (PreTokenizer p : {PreTokenizer::kNone, PreTokenizer::kGpt2, PreTokenizer::kLlama3,
+                         PreTokenizer::kQwen2, PreTokenizer::kDeepseekCoder, PreTokenizer::kSmolLM,
+                         PreTokenizer::kBpeDefault, PreTokenizer::kFalcon}) {
     std::string joined;
     for (std::string_view piece : PreTokenize(p, text)) {
       Check(!piece.empty());
