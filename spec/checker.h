@@ -36,7 +36,9 @@ struct CheckOptions {
   ParseOptions parse;
   // Reads a spec file. Unset: read it from disk (spec/source.h's read_source_file). Tests
   // pass their own to check text held in memory; data files and workspaces are always on
-  // disk. On failure return nullopt and set *error.
+  // disk. It is called with the absolute, lexically normal path (a relative path given to
+  // check_files is made absolute against the current folder first), at most once per file.
+  // On failure return nullopt and set *error.
   std::function<std::optional<std::string>(const std::filesystem::path&, std::string* error)>
       read_file;
 };
