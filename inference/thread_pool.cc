@@ -53,8 +53,13 @@ void ThreadPool::WorkerLoop(int worker) {
     }
     seen = gen;
     if (stop_.load()) return;
-    Work(worker);
-    pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
+    // Join the loop only if the caller has not closed it yet (it closes it once every task
+    // is claimed). Announcing first and checking second, both sequentially consistent,
+    // means the caller either sees this worker and waits for it, or the worker sees the
+    // loop closed and stays out; so a worker that woke late never delays the caller.
+    in_work_.fetch_add(1);
+    if (closed_generation_.load() != gen) Work(worker);
+    in_work_.fetch_sub(1);
   }
 }
 
@@ -67,12 +72,12 @@ void ThreadPool::Run(int n_tasks, const std::function<void(int, int)>& fn) {
   fn_ = &fn;
   n_tasks_ = n_tasks;
   next_task_.store(0, std::memory_order_relaxed);
-  pending_workers_.store(n_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
+  const uint32_t gen = generation_.fetch_add(1, std::memory_order_release) + 1;
   generation_.notify_all();
   Work(0);
-  // Workers that were asleep still have to wake, find no task left, and check in.
-  for (int spin = 0; pending_workers_.load(std::memory_order_acquire) != 0; ++spin) {
+  // Every task is claimed; wait only for workers still running one.
+  closed_generation_.store(gen);
+  for (int spin = 0; in_work_.load() != 0; ++spin) {
     if (spin < kSpinIterations) {
       PARETO_PAUSE();
     } else {

@@ -41,8 +41,9 @@ class ThreadPool {
   const std::function<void(int, int)>* fn_ = nullptr;
   int n_tasks_ = 0;
   std::atomic<int> next_task_{0};
-  std::atomic<int> pending_workers_{0};
+  std::atomic<int> in_work_{0};  // workers inside the current loop
   std::atomic<uint32_t> generation_{0};
+  std::atomic<uint32_t> closed_generation_{0};
   std::atomic<bool> stop_{false};
 };
 
