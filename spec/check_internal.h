@@ -112,9 +112,11 @@ struct FieldRule {
 // are reported and left out (a name written with the wrong entry kind, or the name a misspelt
 // one was meant to be, maps to an empty list, so callers do not also call it missing). `where`
 // names the block ("task `add3`", "`budget`").
-std::map<std::string, std::vector<const Entry*>, std::less<>> collect_fields(
-    FileScope& s, const Block& block, std::span<const FieldRule> rules, std::string_view where,
-    bool allow_expect);
+// Keyed by views of the rules' names or the syntax tree's names (both outlive the map).
+using FieldMap = std::map<std::string_view, std::vector<const Entry*>, std::less<>>;
+
+FieldMap collect_fields(FileScope& s, const Block& block, std::span<const FieldRule> rules,
+                        std::string_view where, bool allow_expect);
 
 // The value of a template string: reports every `{{name}}` that is not in `fields` at its
 // own span inside the string literal `v`. `known` says whether the sample fields are known
@@ -126,12 +128,19 @@ void check_template(FileScope& s, const Value& v, const std::vector<std::string>
 // v.span when the raw text does not show it plainly (an escape produced a brace).
 Span template_ref_span(const FileScope& s, const Value& v, std::size_t index);
 
-// Checks one task (with the file's defaults block, if any) into `task`. Returns false when
-// an error was reported.
-bool check_task(FileScope& s, const Item& item, const Block* defaults, Task& task);
+// A file's `defaults` block, read once: its fields, and the fields of its sections.
+struct Defaults {
+  FieldMap fields;
+  std::map<std::string, FieldMap, std::less<>> sections;  // budget, sandbox, agent
+};
 
-// Checks a `defaults` block on its own (field names and value types).
-void check_defaults(FileScope& s, const Item& item);
+// Checks a `defaults` block on its own (field names and the value types that do not depend on
+// a task), reporting its errors once, and returns it for check_task.
+Defaults check_defaults(FileScope& s, const Item& item);
+
+// Checks one task (with the file's defaults, if any) into `task`. Returns false when an error
+// was reported.
+bool check_task(FileScope& s, const Item& item, const Defaults* defaults, Task& task);
 
 // Checks one tier item into `tier`.
 bool check_tier(FileScope& s, const Item& item, Tier& tier);

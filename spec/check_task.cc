@@ -52,7 +52,7 @@ constexpr FieldRule kSandboxRules[] = {{"network"}, {"memory"},    {"cpu"},   {"
                                        {"procs"},   {"file_size"}, {"output"}};
 constexpr FieldRule kAgentRules[] = {{"tools"}, {"max_steps"}};
 
-using Fields = std::map<std::string, std::vector<const Entry*>, std::less<>>;
+using Fields = FieldMap;
 
 // A field after merging: the task's own entry, else the defaults' entry.
 struct Field {
@@ -510,12 +510,15 @@ std::optional<Grader> read_grader(TaskCheck& c, const Entry& e) {
     return std::nullopt;
   }
   // `expect json` is json() without arguments.
-  Value call = written;
+  Value bare;
   if (written.kind == ValueKind::kName) {
-    call.kind = ValueKind::kCall;
-    call.name_span = written.span;
+    bare.kind = ValueKind::kCall;
+    bare.text = written.text;
+    bare.span = written.span;
+    bare.name_span = written.span;
   }
-  const std::string name = call.text;
+  const Value& call = written.kind == ValueKind::kName ? bare : written;
+  const std::string& name = call.text;
   if (std::find(std::begin(kGraders), std::end(kGraders), name) == std::end(kGraders)) {
     c.s.error(call.name_span, fmt::format("unknown grader `{}`", name),
               did_you_mean(name, kGraders).empty() ? "the graders are exact, contains, regex, "
@@ -813,18 +816,20 @@ std::optional<Extraction> read_extract(TaskCheck& c, const Field& f) {
 // ---------------------------------------------------------------------------------------------
 // Sections
 
-Section read_section(TaskCheck& c, const Fields& own, const Fields& defaults, std::string_view name,
-                     std::span<const FieldRule> rules) {
+Section read_section(TaskCheck& c, const Fields& own, const Defaults* defaults,
+                     std::string_view name, std::span<const FieldRule> rules) {
   Section section;
-  const std::string where = fmt::format("`{}`", name);
   if (auto it = own.find(name); it != own.end() && !it->second.empty()) {
     section.own_entry = it->second.front();
-    section.own = collect_fields(c.s, section.own_entry->block, rules, where, false);
+    section.own =
+        collect_fields(c.s, section.own_entry->block, rules, fmt::format("`{}`", name), false);
     section.present = true;
   }
-  if (auto it = defaults.find(name); it != defaults.end() && !it->second.empty()) {
-    section.defaults = collect_fields(c.s, it->second.front()->block, rules, where, false);
-    section.present = true;
+  if (defaults != nullptr) {
+    if (auto it = defaults->sections.find(name); it != defaults->sections.end()) {
+      section.defaults = it->second;
+      section.present = true;
+    }
   }
   return section;
 }
@@ -1161,9 +1166,11 @@ std::vector<FieldRule> defaults_rules() {
 
 }  // namespace
 
-void check_defaults(FileScope& s, const Item& item) {
+Defaults check_defaults(FileScope& s, const Item& item) {
   const auto rules = defaults_rules();
-  Fields fields = collect_fields(s, item.block, rules, "`defaults`", false);
+  Defaults defaults;
+  Fields& fields = defaults.fields;
+  fields = collect_fields(s, item.block, rules, "`defaults`", false);
   for (const Entry& e : item.block.entries) {
     if (e.kind == EntryKind::kSection && e.name == "sample") {
       s.error(e.name_span, "`sample` sections belong in a task, not in `defaults`");
@@ -1188,24 +1195,21 @@ void check_defaults(FileScope& s, const Item& item) {
     const auto& r = section == "budget"    ? std::span<const FieldRule>(kBudgetRules)
                     : section == "sandbox" ? std::span<const FieldRule>(kSandboxRules)
                                            : std::span<const FieldRule>(kAgentRules);
-    collect_fields(s, it->second.front()->block, r, fmt::format("`{}`", section), false);
+    defaults.sections[std::string(section)] =
+        collect_fields(s, it->second.front()->block, r, fmt::format("`{}`", section), false);
   }
+  return defaults;
 }
 
-bool check_task(FileScope& s, const Item& item, const Block* defaults_block, Task& task) {
+bool check_task(FileScope& s, const Item& item, const Defaults* file_defaults, Task& task) {
   const std::size_t errors_before = s.diags.error_count();
   task.id = item.name;
   task.origin = s.origin(item.name_span.empty() ? item.span : item.name_span);
   TaskCheck c{s, item, task, std::nullopt, {}, true, {}, {}, {}};
   const std::string where = fmt::format("task `{}`", item.name);
   const Fields own = collect_fields(s, item.block, kTaskRules, where, true);
-  Fields defaults;
-  if (defaults_block != nullptr) {
-    // Errors in the defaults block are reported once by check_defaults; read it quietly.
-    Diagnostics quiet;
-    FileScope q{s.source, s.path, s.dir, s.display_dir, s.generators, s.options, quiet, {}};
-    defaults = collect_fields(q, *defaults_block, defaults_rules(), "`defaults`", false);
-  }
+  static const Fields kNoDefaults;
+  const Fields& defaults = file_defaults != nullptr ? file_defaults->fields : kNoDefaults;
   auto field = [&](std::string_view name) { return pick(own, defaults, name); };
   // Whether to call a required field missing: not when a syntax error may have eaten it, nor
   // when it was written in the wrong form (already reported).
@@ -1283,11 +1287,11 @@ bool check_task(FileScope& s, const Item& item, const Block* defaults_block, Tas
     if (auto x = read_extract(c, f)) task.extract = std::move(*x);
   }
 
-  const Section budget = read_section(c, own, defaults, "budget", kBudgetRules);
+  const Section budget = read_section(c, own, file_defaults, "budget", kBudgetRules);
   read_budget(c, budget);
-  const Section sandbox = read_section(c, own, defaults, "sandbox", kSandboxRules);
+  const Section sandbox = read_section(c, own, file_defaults, "sandbox", kSandboxRules);
   read_sandbox(c, sandbox);
-  const Section agent = read_section(c, own, defaults, "agent", kAgentRules);
+  const Section agent = read_section(c, own, file_defaults, "agent", kAgentRules);
   if (c.kind == TaskKind::kAgent) {
     read_agent(c, agent);
   } else if (agent.own_entry != nullptr && c.kind) {
@@ -1314,24 +1318,17 @@ bool check_task(FileScope& s, const Item& item, const Block* defaults_block, Tas
   if (task.samples.empty() && task.source.kind == SampleSource::Kind::kNone) {
     task.samples.push_back(Sample{"1", nlohmann::json::object(), 0});
   }
-  std::set<std::string> common;
-  bool first = true;
-  for (const Sample& sample : task.samples) {
-    std::set<std::string> keys;
-    if (sample.fields.is_object()) {
-      for (const auto& [key, value] : sample.fields.items()) keys.insert(key);
+  // The fields every sample has: those of the union that no sample lacks.
+  for (const std::string& name : c.fields) {
+    bool everywhere = !task.samples.empty();
+    for (const Sample& sample : task.samples) {
+      if (!sample.fields.is_object() || !sample.fields.contains(name)) {
+        everywhere = false;
+        break;
+      }
     }
-    if (first) {
-      common = std::move(keys);
-      first = false;
-    } else {
-      std::set<std::string> both;
-      std::set_intersection(common.begin(), common.end(), keys.begin(), keys.end(),
-                            std::inserter(both, both.begin()));
-      common = std::move(both);
-    }
+    if (everywhere) task.sample_fields.push_back(name);
   }
-  task.sample_fields.assign(common.begin(), common.end());
 
   if (complete) {
     const bool clean = s.diags.error_count() == errors_before;

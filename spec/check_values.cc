@@ -388,10 +388,9 @@ BoundArgs bind_args(FileScope& s, const Value& call, std::span<const Param> para
   return bound;
 }
 
-std::map<std::string, std::vector<const Entry*>, std::less<>> collect_fields(
-    FileScope& s, const Block& block, std::span<const FieldRule> rules, std::string_view where,
-    bool allow_expect) {
-  std::map<std::string, std::vector<const Entry*>, std::less<>> out;
+FieldMap collect_fields(FileScope& s, const Block& block, std::span<const FieldRule> rules,
+                        std::string_view where, bool allow_expect) {
+  FieldMap out;
   std::vector<std::string_view> names;
   for (const FieldRule& r : rules) names.push_back(r.name);
   for (const Entry& e : block.entries) {
@@ -413,7 +412,11 @@ std::map<std::string, std::vector<const Entry*>, std::less<>> collect_fields(
       if (allow_expect) candidates.push_back("expect");
       // A misspelt required field is one mistake: noting the name it was meant to be keeps
       // callers from also calling that field missing.
-      if (auto meant = nearest_name(e.name, candidates)) out[*meant];
+      if (auto meant = nearest_name(e.name, candidates)) {
+        for (std::string_view c : candidates) {
+          if (c == *meant) out[c];  // the rule's own name: it outlives the map
+        }
+      }
       s.error(e.name_span, fmt::format("unknown field `{}` in {}", e.name, where),
               did_you_mean(e.name, candidates));
       continue;

@@ -53,6 +53,7 @@ class ProjectChecker {
   void check_file(LoadedFile& file);
   FileScope scope(LoadedFile& file);
   std::vector<std::size_t> roots(const std::vector<std::size_t>& requested) const;
+  std::set<std::size_t> reachable(std::size_t file) const;  // it and what it includes
   void build_suite(std::size_t root, Project& project);
   void collect_tasks(std::size_t file, Suite& suite, std::set<std::size_t>& visited,
                      std::map<std::string, std::pair<std::size_t, const Item*>>& ids);
@@ -63,6 +64,7 @@ class ProjectChecker {
   std::map<std::filesystem::path, std::size_t> index_;
   Diagnostics loose_;  // diagnostics about files that could not be read at all
   std::map<std::string, std::size_t> suite_roots_;  // suite name -> its root file
+  std::vector<int> uses_left_;  // per file: suites that have yet to collect its tasks
 };
 
 std::filesystem::path normal_absolute(const std::filesystem::path& p) {
@@ -198,6 +200,7 @@ void ProjectChecker::find_cycles() {
 void ProjectChecker::check_file(LoadedFile& file) {
   FileScope s = scope(file);
   const Item* defaults = nullptr;
+  std::optional<internal::Defaults> read_defaults;
   for (const Item& item : file.ast.items) {
     if (item.kind == ItemKind::kSuite) {
       if (file.suite_item != nullptr) {
@@ -213,7 +216,7 @@ void ProjectChecker::check_file(LoadedFile& file) {
         s.note(d, defaults->keyword_span, "first `defaults` here");
       } else {
         defaults = &item;
-        internal::check_defaults(s, item);
+        read_defaults = internal::check_defaults(s, item);
       }
     }
   }
@@ -221,7 +224,7 @@ void ProjectChecker::check_file(LoadedFile& file) {
   for (const Item& item : file.ast.items) {
     if (item.kind == ItemKind::kTask) {
       Task task;
-      internal::check_task(s, item, defaults ? &defaults->block : nullptr, task);
+      internal::check_task(s, item, read_defaults ? &*read_defaults : nullptr, task);
       file.tasks.emplace(&item, std::move(task));
     } else if (item.kind == ItemKind::kTier) {
       Tier tier;
@@ -230,19 +233,23 @@ void ProjectChecker::check_file(LoadedFile& file) {
   }
 }
 
-// Requested files that no other requested file reaches through includes.
-std::vector<std::size_t> ProjectChecker::roots(const std::vector<std::size_t>& requested) const {
-  std::vector<std::set<std::size_t>> reach(requested.size());
-  for (std::size_t r = 0; r < requested.size(); ++r) {
-    std::vector<std::size_t> todo{requested[r]};
-    while (!todo.empty()) {
-      const std::size_t f = todo.back();
-      todo.pop_back();
-      for (const auto& [item, target] : files_[f]->includes) {
-        if (target != npos && reach[r].insert(target).second) todo.push_back(target);
-      }
+std::set<std::size_t> ProjectChecker::reachable(std::size_t file) const {
+  std::set<std::size_t> seen{file};
+  std::vector<std::size_t> todo{file};
+  while (!todo.empty()) {
+    const std::size_t f = todo.back();
+    todo.pop_back();
+    for (const auto& [item, target] : files_[f]->includes) {
+      if (target != npos && seen.insert(target).second) todo.push_back(target);
     }
   }
+  return seen;
+}
+
+// Requested files that no other requested file reaches through includes.
+std::vector<std::size_t> ProjectChecker::roots(const std::vector<std::size_t>& requested) const {
+  std::vector<std::set<std::size_t>> reach;
+  for (std::size_t r : requested) reach.push_back(reachable(r));
   std::vector<std::size_t> out;
   for (std::size_t r = 0; r < requested.size(); ++r) {
     bool included = false;
@@ -261,11 +268,20 @@ std::vector<std::size_t> ProjectChecker::roots(const std::vector<std::size_t>& r
 void ProjectChecker::collect_tasks(
     std::size_t id, Suite& suite, std::set<std::size_t>& visited,
     std::map<std::string, std::pair<std::size_t, const Item*>>& ids) {
-  // Included files are followed in source order; `visited` stops diamonds and cycles.
-  std::vector<std::pair<std::size_t, std::size_t>> stack{{id, 0}};  // (file, next item)
+  // Included files are followed in source order; `visited` stops diamonds and cycles. The
+  // last suite to use a file's tasks takes them; earlier ones (when several roots include the
+  // file) copy them: copying samples is the expensive part of building suites.
+  struct Frame {
+    std::size_t file;
+    std::size_t next = 0;
+    bool last_use = false;
+  };
+  std::vector<Frame> stack{{id, 0, --uses_left_[id] == 0}};
   visited.insert(id);
   while (!stack.empty()) {
-    auto& [fid, next] = stack.back();
+    const std::size_t fid = stack.back().file;
+    const bool last_use = stack.back().last_use;
+    std::size_t& next = stack.back().next;
     LoadedFile& file = *files_[fid];
     if (next >= file.ast.items.size()) {
       stack.pop_back();
@@ -276,7 +292,7 @@ void ProjectChecker::collect_tasks(
       for (const auto& [inc, target] : file.includes) {
         if (inc == &item && target != npos && visited.insert(target).second) {
           if (files_[target]->path != file.path) suite.includes.push_back(files_[target]->path);
-          stack.emplace_back(target, 0);
+          stack.push_back({target, 0, --uses_left_[target] == 0});
           break;
         }
       }
@@ -296,7 +312,7 @@ void ProjectChecker::collect_tasks(
       continue;
     }
     ids[item.name] = {fid, &item};
-    Task task = it->second;
+    Task task = last_use ? std::move(it->second) : it->second;
     task.suite = suite.name;
     suite.tasks.push_back(std::move(task));
   }
@@ -350,7 +366,12 @@ CheckResult ProjectChecker::run(std::span<const std::filesystem::path> paths) {
   }
   find_cycles();
   for (auto& file : files_) check_file(*file);
-  for (std::size_t root : roots(requested)) build_suite(root, result.project);
+  const auto root_files = roots(requested);
+  uses_left_.assign(files_.size(), 0);
+  for (std::size_t root : root_files) {
+    for (std::size_t f : reachable(root)) ++uses_left_[f];
+  }
+  for (std::size_t root : root_files) build_suite(root, result.project);
   std::sort(result.project.suites.begin(), result.project.suites.end(),
             [](const Suite& a, const Suite& b) { return a.name < b.name; });
 
