@@ -39,7 +39,8 @@ double LogSumExp(std::span<const float> logits) {
   double sum = 0.0;
   for (float x : logits) {
     const float c = Clean(x);
-    if (c != -std::numeric_limits<float>::infinity()) sum += std::exp(double(c) - double(max));
+    // exp in float (it vectorises) of a value <= 0, summed in double.
+    if (c != -std::numeric_limits<float>::infinity()) sum += double(std::exp(c - max));
   }
   return double(max) + std::log(sum);
 }
@@ -104,21 +105,37 @@ std::vector<float> LogSoftmax(std::span<const float> logits) {
   return out;
 }
 
-std::vector<TokenLogprob> TopLogprobs(std::span<const float> logits, int32_t k) {
+namespace {
+
+// The k best (logit, id) pairs, best first, in one pass with a small sorted buffer: k is a
+// handful while the vocabulary is 10^5, so this beats sorting.
+std::vector<std::pair<float, TokenId>> BestK(std::span<const float> logits, size_t k) {
+  std::vector<std::pair<float, TokenId>> best;
+  best.reserve(k + 1);
+  for (size_t i = 0; i < logits.size(); ++i) {
+    const std::pair<float, TokenId> c{Clean(logits[i]), TokenId(i)};
+    if (c.first == -std::numeric_limits<float>::infinity()) continue;
+    if (best.size() == k && !MoreLikely(c, best.back())) continue;
+    best.insert(std::upper_bound(best.begin(), best.end(), c, MoreLikely), c);
+    if (best.size() > k) best.pop_back();
+  }
+  return best;
+}
+
+std::vector<TokenLogprob> TopLogprobsWith(std::span<const float> logits, int32_t k, double log_z) {
   std::vector<TokenLogprob> out;
   if (k <= 0) return out;
-  std::vector<std::pair<float, TokenId>> finite;
-  for (size_t i = 0; i < logits.size(); ++i) {
-    const float c = Clean(logits[i]);
-    if (c != -std::numeric_limits<float>::infinity()) finite.emplace_back(c, TokenId(i));
-  }
-  const size_t n = std::min(finite.size(), static_cast<size_t>(k));
-  std::partial_sort(finite.begin(), finite.begin() + n, finite.end(), MoreLikely);
-  const double log_z = LogSumExp(logits);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back({finite[i].second, static_cast<float>(double(finite[i].first) - log_z)});
+  for (const auto& [logit, id] : BestK(logits, static_cast<size_t>(k))) {
+    out.push_back({id, static_cast<float>(double(logit) - log_z)});
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<TokenLogprob> TopLogprobs(std::span<const float> logits, int32_t k) {
+  if (k <= 0) return {};
+  return TopLogprobsWith(logits, k, LogSumExp(logits));
 }
 
 Result<Sampler> Sampler::Create(const SamplerConfig& config) {
@@ -134,62 +151,78 @@ Result<Sampler> Sampler::Create(const SamplerConfig& config) {
 }
 
 Result<SampledToken> Sampler::Sample(std::span<const float> logits) {
-  auto& cand = candidates_;
-  cand.clear();
-  for (size_t i = 0; i < logits.size(); ++i) {
-    const float c = Clean(logits[i]);
-    if (c != -std::numeric_limits<float>::infinity()) cand.emplace_back(c, TokenId(i));
+  const double log_z = LogSumExp(logits);
+  if (log_z == -std::numeric_limits<double>::infinity()) {
+    return Status::Error("no token has a finite logit");
   }
-  if (cand.empty()) return Status::Error("no token has a finite logit");
-
-  TokenId chosen;
+  TokenId chosen = kNoToken;
   if (config_.temperature == 0.0f) {
-    chosen = std::min_element(cand.begin(), cand.end(), MoreLikely)->second;
+    chosen = BestK(logits, 1).front().second;
   } else {
-    // Truncate to the top k, sorted most likely first (top-p needs the order).
-    size_t keep = cand.size();
-    if (config_.top_k > 0) keep = std::min(keep, static_cast<size_t>(config_.top_k));
-    std::partial_sort(cand.begin(), cand.begin() + keep, cand.end(), MoreLikely);
-    cand.resize(keep);
-    // Softmax of logit / temperature over what is left, relative to the best, in double.
-    const double inv_t = 1.0 / double(config_.temperature);
-    const double best = double(cand.front().first);
-    weights_.resize(keep);
-    double total = 0.0;
-    for (size_t i = 0; i < keep; ++i) {
-      weights_[i] = std::exp((double(cand[i].first) - best) * inv_t);
-      total += weights_[i];
-    }
-    // Top-p: the shortest most-likely-first prefix whose mass reaches top_p (at least one).
-    if (config_.top_p < 1.0f) {
-      const double target = double(config_.top_p) * total;
-      double mass = 0.0;
-      size_t n = 0;
-      while (n < keep) {
-        mass += weights_[n++];
-        if (mass >= target) break;
-      }
-      keep = n;
-      total = mass;
-    }
-    // Draw: the first token whose cumulative weight passes u * total.
-    const double u = rng_.Uniform() * total;
-    double acc = 0.0;
-    chosen = cand[keep - 1].second;  // rounding can leave u just past the last sum
-    for (size_t i = 0; i < keep; ++i) {
-      acc += weights_[i];
-      if (u < acc) {
-        chosen = cand[i].second;
-        break;
-      }
-    }
+    chosen = Draw(logits);
   }
-
   SampledToken out;
   out.id = chosen;
-  out.logprob = static_cast<float>(double(Clean(logits[chosen])) - LogSumExp(logits));
-  out.top = TopLogprobs(logits, config_.top_logprobs);
+  out.logprob = static_cast<float>(double(Clean(logits[chosen])) - log_z);
+  out.top = TopLogprobsWith(logits, config_.top_logprobs, log_z);
   return out;
+}
+
+// Draws from softmax(logit / temperature) truncated to the top k and then to the top-p
+// nucleus. Only what truncation needs is ordered: nothing without it, the k best with
+// top-k, and with top-p alone a most-likely-first prefix grown until it holds the mass.
+TokenId Sampler::Draw(std::span<const float> logits) {
+  auto& cand = candidates_;
+  cand.clear();
+  float max = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < logits.size(); ++i) {
+    const float c = Clean(logits[i]);
+    if (c == -std::numeric_limits<float>::infinity()) continue;
+    cand.emplace_back(c, TokenId(i));
+    max = std::max(max, c);
+  }
+  const float inv_t = 1.0f / config_.temperature;
+  const auto weight = [&](float logit) { return double(std::exp((logit - max) * inv_t)); };
+
+  size_t keep = cand.size();
+  bool sorted = false;
+  if (config_.top_k > 0 && static_cast<size_t>(config_.top_k) < keep) {
+    keep = static_cast<size_t>(config_.top_k);
+    std::partial_sort(cand.begin(), cand.begin() + keep, cand.end(), MoreLikely);
+    cand.resize(keep);
+    sorted = true;
+  }
+  double total = 0.0;
+  for (size_t i = 0; i < keep; ++i) total += weight(cand[i].first);
+
+  if (config_.top_p < 1.0f) {
+    // The shortest most-likely-first prefix whose mass reaches top_p (at least one token).
+    const double target = double(config_.top_p) * total;
+    size_t ordered = sorted ? keep : 0;
+    size_t n = 0;
+    double mass = 0.0;
+    for (size_t want = std::min<size_t>(keep, 64);; want = std::min(keep, want * 4)) {
+      if (ordered < want) {
+        // Order [n, want) without disturbing the prefix already summed.
+        std::nth_element(cand.begin() + n, cand.begin() + want - 1, cand.end(), MoreLikely);
+        std::sort(cand.begin() + n, cand.begin() + want, MoreLikely);
+        ordered = want;
+      }
+      while (n < want && mass < target) mass += weight(cand[n++].first);
+      if (mass >= target || n == keep) break;
+    }
+    keep = n;
+    total = mass;
+  }
+
+  // The first token whose cumulative weight passes u * total.
+  const double u = rng_.Uniform() * total;
+  double acc = 0.0;
+  for (size_t i = 0; i < keep; ++i) {
+    acc += weight(cand[i].first);
+    if (u < acc) return cand[i].second;
+  }
+  return cand[keep - 1].second;  // rounding can leave u just past the last sum
 }
 
 StopStrings::StopStrings(std::vector<std::string> stops) {

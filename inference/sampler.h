@@ -80,10 +80,10 @@ class Sampler {
 
  private:
   explicit Sampler(const SamplerConfig& config) : config_(config), rng_(config.seed) {}
+  TokenId Draw(std::span<const float> logits);
   SamplerConfig config_;
   Rng rng_;
   std::vector<std::pair<float, TokenId>> candidates_;  // reused between calls
-  std::vector<double> weights_;
 };
 
 class StopStrings {
