@@ -7,6 +7,9 @@
 // one diagnostic.
 #pragma once
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -107,14 +110,15 @@ struct FieldRule {
   bool repeatable = false;
 };
 
+// A block's entries by name, keyed by views of the rules' names or the syntax tree's names
+// (both outlive the map).
+using FieldMap = std::map<std::string_view, std::vector<const Entry*>, std::less<>>;
+
 // The entries of a block by name, each checked against `rules`: unknown names (with
 // did-you-mean), a field written as a section or the other way round, and a field set twice
 // are reported and left out (a name written with the wrong entry kind, or the name a misspelt
 // one was meant to be, maps to an empty list, so callers do not also call it missing). `where`
 // names the block ("task `add3`", "`budget`").
-// Keyed by views of the rules' names or the syntax tree's names (both outlive the map).
-using FieldMap = std::map<std::string_view, std::vector<const Entry*>, std::less<>>;
-
 FieldMap collect_fields(FileScope& s, const Block& block, std::span<const FieldRule> rules,
                         std::string_view where, bool allow_expect);
 
@@ -127,6 +131,73 @@ void check_template(FileScope& s, const Value& v, const std::vector<std::string>
 // The span of the `index`-th `{{field}}` reference of string literal `v` in the source, or
 // v.span when the raw text does not show it plainly (an escape produced a brace).
 Span template_ref_span(const FileScope& s, const Value& v, std::size_t index);
+
+// ---------------------------------------------------------------------------------------------
+// Checking one task (check_task.cc, with graders, extraction and lints in check_graders.cc)
+
+inline constexpr std::string_view kLanguages[] = {"python", "cpp"};
+Language to_language(std::string_view name);
+
+// A field after merging: the task's own entry, else the defaults' entry.
+struct Field {
+  const Entry* entry = nullptr;
+  bool from_defaults = false;
+  explicit operator bool() const { return entry != nullptr; }
+  const Value& value() const { return entry->value; }
+};
+
+// A use of a sample field by a template or a field operand, for per-sample coverage.
+struct Use {
+  std::string field;
+  std::string what;  // "the prompt", "`exact`", ...
+};
+
+// The state of checking one task, shared by the readers of its parts.
+struct TaskCheck {
+  FileScope& s;
+  const Item& item;
+  Task& task;
+  std::optional<TaskKind> kind;
+  std::vector<std::string> fields;  // union of the samples' fields, sorted
+  bool fields_known = true;         // false when the samples could not be read
+  std::vector<Use> uses;
+  std::string data_display;                   // data file as diagnostics name it (jsonl/csv)
+  std::vector<std::string> generated_fields;  // generate(): the fields its samples will have
+
+  // Appended to messages about a value that came from the file's `defaults`, so the reader
+  // knows which task it failed for.
+  std::string note(const Field& f) const {
+    return f.from_defaults ? fmt::format(" (from `defaults`, in task `{}`)", task.id) : "";
+  }
+  bool has_field(std::string_view name) const {
+    return std::find(fields.begin(), fields.end(), name) != fields.end();
+  }
+  // Whether an entry applies to this task's kind; a default that does not apply is ignored,
+  // one written in the task is an error.
+  bool applies(const Field& f, bool ok_for_kind, std::string_view message) {
+    if (!f || !kind) return static_cast<bool>(f);
+    if (ok_for_kind) return true;
+    if (!f.from_defaults) s.error(f.entry->name_span, std::string(message));
+    return false;
+  }
+};
+
+// Records the `{{field}}`s of a template string for per-sample coverage and checks them
+// against the samples' fields.
+void use_template(TaskCheck& c, const Value& v, std::string_view what, std::string_view note);
+
+// One `expect` entry as a grader, or nullopt after reporting what is wrong.
+std::optional<Grader> read_grader(TaskCheck& c, const Entry& e);
+
+// The `extract` field, or nullopt after reporting what is wrong.
+std::optional<Extraction> read_extract(TaskCheck& c, const Field& f);
+
+// Lints that need only the task's own fields (tags, reference): run even on a task with errors.
+void run_field_lints(TaskCheck& c);
+
+// Lints that look at the samples and graders: run only on a task without errors. `expects` are
+// the entries the task's graders came from, in order.
+void run_lints(TaskCheck& c, const std::vector<const Entry*>& expects);
 
 // A file's `defaults` block, read once: its fields, and the fields of its sections.
 struct Defaults {
