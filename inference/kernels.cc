@@ -1,6 +1,7 @@
 #include "inference/kernels.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "inference/kernels_impl.h"
 
@@ -28,7 +29,8 @@ const KernelTable& Table(Isa isa) {
   return kernels_internal::PortableKernels();
 }
 
-kernels_internal::TileFn TileFor(const KernelTable& k, TensorType type) {
+kernels_internal::TileFn TileFor(const KernelTable& k, TensorType type, bool repacked) {
+  if (repacked) return type == TensorType::kQ4_0 ? k.q4_0r : nullptr;
   switch (type) {
     case TensorType::kF32:
       return k.f32;
@@ -93,7 +95,7 @@ void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_e
                 int n_tokens, float* y, size_t ldy, MatMulScratch& scratch, ThreadPool* pool) {
   if (row_end <= row_begin || n_tokens <= 0) return;
   const KernelTable& k = Table(isa);
-  kernels_internal::TileFn tile = TileFor(k, w.type);
+  kernels_internal::TileFn tile = TileFor(k, w.type, w.repacked);
   if (tile == nullptr) return;  // unsupported types are rejected at load
   const int cols = static_cast<int>(w.cols);
   const int threads = pool != nullptr ? pool->size() : 1;
@@ -136,6 +138,43 @@ void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_e
     tile(w.data + r0 * w.row_bytes, w.row_bytes, static_cast<int>(r1 - r0), act, act_row_bytes,
          n_tokens, cols, y + (r0 - row_begin), ldy);
   });
+}
+
+std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage) {
+  if (w.repacked || w.type != TensorType::kQ4_0 || w.cols % 32 != 0) return std::nullopt;
+  const size_t cols = static_cast<size_t>(w.cols);
+  const size_t row_bytes = kernels_internal::Q4_0RRowBytes(cols);
+  const size_t nb = cols / 32;
+  storage.assign(row_bytes * static_cast<size_t>(w.rows), 0);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const uint8_t* src = w.data + r * w.row_bytes;
+    uint8_t* dst = storage.data() + r * row_bytes;
+    uint8_t* scales = dst + kernels_internal::Q4_0RScaleOffset(cols);
+    for (size_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = src + 18 * b;
+      std::memcpy(scales + 2 * b, blk, 2);
+      // Block b's values j and j + 16 sit in the low and high nibbles of qs[j]; they are
+      // values 32b + j and 32b + j + 16 of the row, so bytes j and j + 16 of group b / 2,
+      // in its low nibbles for even b and its high nibbles for odd b.
+      uint8_t* group = dst + 32 * (b / 2);
+      const int shift = (b % 2) * 4;
+      for (int j = 0; j < 16; ++j) {
+        const uint8_t q = blk[2 + j];
+        group[j] |= static_cast<uint8_t>((q & 0xF) << shift);
+        group[j + 16] |= static_cast<uint8_t>((q >> 4) << shift);
+      }
+    }
+    // A missing last block: value 8 (zero after the offset), scale 0 (already zero).
+    if (nb % 2 == 1) {
+      uint8_t* group = dst + 32 * (nb / 2);
+      for (int j = 0; j < 32; ++j) group[j] |= 0x80;
+    }
+  }
+  WeightMatrix out = w;
+  out.data = storage.data();
+  out.row_bytes = row_bytes;
+  out.repacked = true;
+  return out;
 }
 
 void MatMul(Isa isa, const WeightMatrix& w, const float* x, int n_tokens, float* y,

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,14 +32,24 @@ Isa DetectIsa();
 // Every instruction set usable here, from kPortable up (for tests and benchmarks).
 std::vector<Isa> AvailableIsas();
 
-// A weight matrix in file format: `rows` rows of `cols` elements, `row_bytes` apart.
+// A weight matrix: `rows` rows of `cols` elements, `row_bytes` apart, in file format or
+// (repacked) in a layout of our own that the kernels read faster.
 struct WeightMatrix {
   TensorType type = TensorType::kF32;
   const uint8_t* data = nullptr;
   int64_t rows = 0;
   int64_t cols = 0;
   size_t row_bytes = 0;
+  bool repacked = false;
 };
+
+// A copy of `w` in a layout the kernels read faster, written into `storage` (which must
+// outlive the returned matrix); nullopt for types without one. Q4_0 is repacked: per 64
+// elements, 32 bytes whose low nibbles are the first 32 values and high nibbles the next 32
+// (one vector load and two masks give 64 values in order), the rows' block scales gathered
+// after their values (converted 16 at a time). Every instruction set computes with both
+// layouts and gets the same results.
+std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage);
 
 // Scratch for prepared activations, reused across calls to avoid allocation per matmul.
 struct MatMulScratch {

@@ -147,6 +147,44 @@ struct Q4_0Kernel {
   }
 };
 
+// ---- Repacked Q4_0 (see kernels_impl.h): one load per 64 values, scales gathered ----
+template <int R, int T>
+struct Q4_0RKernel {
+  static void Run(const TileArgs& a, int r0, int t0) {
+    __m256 acc[R][T];
+    Zero(acc);
+    const uint8_t* rows[R];
+    for (int r = 0; r < R; ++r) rows[r] = a.w + (r0 + r) * a.w_row_bytes;
+    ActView act[T];
+    for (int t = 0; t < T; ++t) act[t] = Act(a, t0 + t);
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const size_t scales = Q4_0RScaleOffset(static_cast<size_t>(a.cols));
+    const int nb = a.cols / 32;
+    for (int b = 0; b < nb; ++b) {
+      __m256i wq[R];
+      __m256 dw[R];
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* group = rows[r] + 32 * (b / 2);
+        if (b % 2 == 0) Prefetch(group + R * a.w_row_bytes);
+        __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group));
+        wq[r] = _mm256_and_si256(b % 2 ? _mm256_srli_epi16(q, 4) : q, low4);
+        dw[r] = _mm256_set1_ps(Half(Load16(rows[r] + scales + 2 * b)));
+      }
+      for (int t = 0; t < T; ++t) {
+        __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].qs + 32 * b));
+        __m256i bias = _mm256_slli_epi32(
+            _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].lane4 + 8 * b)), 3);
+        __m256 dx = _mm256_load_ps(act[t].dvec + 8 * b);
+        for (int r = 0; r < R; ++r) {
+          __m256i s = _mm256_sub_epi32(DotLanes(wq[r], x), bias);
+          acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw[r], dx), acc[r][t]);
+        }
+      }
+    }
+    Store(a, r0, t0, acc);
+  }
+};
+
 // The eight 6-bit scales and minimums of a Q4_K block, unpacked to bytes.
 inline void UnpackQ4K(const uint8_t* q, uint8_t* sc, uint8_t* mn) {
   uint32_t w0, w1, w2;
@@ -430,6 +468,7 @@ const KernelTable& Avx2Kernels() {
       TileLoop<Q4_0Kernel, 4, 2, 2>,
       TileLoop<Q4_KKernel, 4, 2, 2>,
       TileLoop<Q6_KKernel, 4, 2, 2>,
+      TileLoop<Q4_0RKernel, 4, 2, 2>,
       PrepQ8,
       Dot,
       Axpy,

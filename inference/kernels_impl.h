@@ -24,6 +24,17 @@ constexpr size_t ActQ8DOffset(size_t cols) { return 3 * cols; }
 constexpr size_t ActQ8DsumOffset(size_t cols) { return 3 * cols + cols / 8; }
 constexpr size_t ActQ8RowBytes(size_t cols) { return (3 * cols + cols / 4 + 63) / 64 * 64; }
 
+// Repacked Q4_0 rows (cols a multiple of 32): G = ceil(cols / 64) groups of 32 bytes, byte
+// j of group g holding value 64g + j (offset by 8) in its low nibble and 64g + 32 + j in
+// its high nibble; then the half-precision scales of the 2G blocks (a missing last block
+// has scale 0 and zero values), padded with zeros to a multiple of 16 scales.
+constexpr size_t Q4_0RGroups(size_t cols) { return (cols / 32 + 1) / 2; }
+constexpr size_t Q4_0RScaleOffset(size_t cols) { return 32 * Q4_0RGroups(cols); }
+constexpr size_t Q4_0RScaleCount(size_t cols) { return (2 * Q4_0RGroups(cols) + 15) / 16 * 16; }
+constexpr size_t Q4_0RRowBytes(size_t cols) {
+  return Q4_0RScaleOffset(cols) + 2 * Q4_0RScaleCount(cols);
+}
+
 // y[t * ldy + r] = dot(row r of the weights, activation row t) for r < n_rows, t < n_tok.
 // `act` rows are `act_row_bytes` apart: prepared Q8 rows for quantized weights, plain
 // floats for F32/F16/BF16 weights.
@@ -40,6 +51,7 @@ struct KernelTable {
   TileFn q4_0;
   TileFn q4_k;
   TileFn q6_k;
+  TileFn q4_0r;  // repacked Q4_0
   PrepFn prep_q8;
   float (*dot_f32)(const float* a, const float* b, int n);
   void (*axpy_f32)(float alpha, const float* x, float* y, int n);

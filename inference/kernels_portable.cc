@@ -130,6 +130,22 @@ float DotQ6_K(const uint8_t* w, const uint8_t* act, int cols) {
   return total;
 }
 
+float DotQ4_0R(const uint8_t* w, const uint8_t* act, int cols) {
+  ActQ8 a = ActRow(act, cols);
+  const uint8_t* scales = w + Q4_0RScaleOffset(cols);
+  float total = 0;
+  for (int b = 0; b < cols / 32; ++b) {
+    const uint8_t* group = w + 32 * (b / 2);
+    const int shift = (b % 2) * 4;
+    int sum = 0;
+    for (int j = 0; j < 32; ++j) sum += (((group[j] >> shift) & 0xF) - 8) * a.qs[32 * b + j];
+    uint16_t d;
+    std::memcpy(&d, scales + 2 * b, 2);
+    total += HalfToFloat(d) * a.d[b] * static_cast<float>(sum);
+  }
+  return total;
+}
+
 float DotF32(const uint8_t* w, const uint8_t* act, int cols) {
   const auto* x = reinterpret_cast<const float*>(act);
   float total = 0;
@@ -187,8 +203,8 @@ void PlainAxpy(float alpha, const float* x, float* y, int n) {
 
 const KernelTable& PortableKernels() {
   static const KernelTable table = {
-      Tile<DotF32>,  Tile<DotF16>,  Tile<DotBf16>, Tile<DotQ8_0>, Tile<DotQ4_0>,
-      Tile<DotQ4_K>, Tile<DotQ6_K>, PrepQ8,        PlainDot,      PlainAxpy,
+      Tile<DotF32>,  Tile<DotF16>,   Tile<DotBf16>, Tile<DotQ8_0>, Tile<DotQ4_0>, Tile<DotQ4_K>,
+      Tile<DotQ6_K>, Tile<DotQ4_0R>, PrepQ8,        PlainDot,      PlainAxpy,
   };
   return table;
 }

@@ -113,15 +113,15 @@ class WeightLoader {
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> Model::Load(const std::string& path) {
+Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const LoadOptions& options) {
   auto file = GgufFile::Open(path);
   if (!file.ok()) return file.status();
-  auto model = FromGguf(std::move(*file));
+  auto model = FromGguf(std::move(*file), options);
   if (!model.ok()) return model.status().WithContext(path);
   return model;
 }
 
-Result<std::unique_ptr<Model>> Model::FromGguf(GgufFile file) {
+Result<std::unique_ptr<Model>> Model::FromGguf(GgufFile file, const LoadOptions& options) {
   std::unique_ptr<Model> m(new Model());
   m->file_ = std::move(file);
   const GgufFile& f = m->file_;
@@ -248,6 +248,22 @@ Result<std::unique_ptr<Model>> Model::FromGguf(GgufFile file) {
     }
 #undef PARETO_LOAD
     m->layers_.push_back(std::move(l));
+  }
+  if (options.repack) {
+    // The embedding keeps the file layout (rows are looked up, not multiplied); the output
+    // projection gets its own repacked copy even when it is tied to the embedding.
+    auto repack = [&](WeightMatrix& w) {
+      std::vector<uint8_t> storage;
+      if (auto packed = Repack(w, storage)) {
+        w = *packed;
+        m->repacked_.push_back(std::move(storage));
+      }
+    };
+    repack(m->output_);
+    for (LayerWeights& l : m->layers_) {
+      for (WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
+        repack(*w);
+    }
   }
   m->parameters_ = load.parameters();
   m->weight_bytes_ = load.bytes();

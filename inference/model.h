@@ -58,12 +58,20 @@ struct LayerWeights {
   WeightMatrix w_gate, w_up, w_down;
 };
 
+struct LoadOptions {
+  // Copy matrices whose type has a faster layout (Q4_0) into it at load. The mapped file's
+  // pages of those matrices are then never touched again (the OS can drop them), so memory
+  // stays at about one copy of the weights; off, every matrix is read from the map.
+  bool repack = true;
+};
+
 class Model {
  public:
   // Opens and checks a model file. Errors name the file and the offending key or tensor.
-  static Result<std::unique_ptr<Model>> Load(const std::string& path);
+  static Result<std::unique_ptr<Model>> Load(const std::string& path,
+                                             const LoadOptions& options = {});
   // The same from an already-open file (tests build models in memory).
-  static Result<std::unique_ptr<Model>> FromGguf(GgufFile file);
+  static Result<std::unique_ptr<Model>> FromGguf(GgufFile file, const LoadOptions& options = {});
 
   const ModelConfig& config() const { return config_; }
   // The file, for its tokenizer metadata and chat template.
@@ -93,6 +101,7 @@ class Model {
   int64_t parameters_ = 0;
   uint64_t weight_bytes_ = 0;
   std::string dominant_type_;
+  std::vector<std::vector<uint8_t>> repacked_;  // storage of repacked matrices
 };
 
 }  // namespace pareto::inference

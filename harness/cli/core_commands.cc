@@ -46,6 +46,7 @@ struct RunOptions {
   int threads = 0;
   int ctx = 0;  // 0: the smaller of the model's training context and 4096
   std::string isa;
+  bool no_repack = false;
 };
 
 void AddRunOptions(CLI::App* cmd, RunOptions& o) {
@@ -53,6 +54,8 @@ void AddRunOptions(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--threads,-t", o.threads, "threads (default: all hardware threads)");
   cmd->add_option("--ctx,-c", o.ctx, "context positions per sequence");
   cmd->add_option("--isa", o.isa, "kernels: portable, avx2, avx512, avx512-vnni (default: best)");
+  cmd->add_flag("--no-repack", o.no_repack,
+                "compute from the file's layout (Q4_0 is otherwise repacked at load)");
 }
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
@@ -88,7 +91,9 @@ std::optional<int> OpenSession(const std::string& command, const RunOptions& o, 
                                Session& s) {
   auto isa = ParseIsa(o.isa);
   if (!isa.ok()) return Fail(command, isa.message(), kUsage);
-  auto model = Model::Load(o.model);
+  LoadOptions lo;
+  lo.repack = !o.no_repack;
+  auto model = Model::Load(o.model, lo);
   if (!model.ok()) return Fail(command, model.message(), kRuntime);
   s.model = std::move(*model);
   ContextOptions co;

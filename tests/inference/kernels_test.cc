@@ -99,6 +99,33 @@ TEST(KernelsTest, EveryTypeAndInstructionSetMatchesTheFloat64Reference) {
   }
 }
 
+TEST(KernelsTest, RepackedQ4_0MatchesTheFileLayoutOnEveryInstructionSet) {
+  // Odd block counts (a half-empty last group) and more than 16 blocks (two scale loads).
+  for (int64_t cols : {32, 160, 544, 1024}) {
+    Matrix m = MakeMatrix(TensorType::kQ4_0, 13, cols, 21);
+    std::vector<uint8_t> storage;
+    auto packed = Repack(m.View(), storage);
+    ASSERT_TRUE(packed.has_value());
+    EXPECT_TRUE(packed->repacked);
+    for (int n : {1, 3, 9}) {
+      std::vector<float> x = Gaussian(static_cast<size_t>(n * cols), 2 + n);
+      std::vector<float> want(static_cast<size_t>(n * m.rows));
+      MatMulScratch scratch;
+      MatMul(Isa::kPortable, m.View(), x.data(), n, want.data(), scratch, nullptr);
+      std::vector<double> ref(want.begin(), want.end());
+      for (Isa isa : AvailableIsas()) {
+        std::vector<float> got(want.size(), NAN);
+        MatMul(isa, *packed, x.data(), n, got.data(), scratch, nullptr);
+        EXPECT_LE(ScaledMaxError(got, ref), 2e-5) << IsaName(isa) << " cols=" << cols << " n=" << n;
+      }
+    }
+  }
+  // Other types have no repacked layout.
+  Matrix f16 = MakeMatrix(TensorType::kF16, 4, 64, 1);
+  std::vector<uint8_t> storage;
+  EXPECT_FALSE(Repack(f16.View(), storage).has_value());
+}
+
 TEST(KernelsTest, ThreadedRowRangesMatchTheSingleThreadedResult) {
   ThreadPool pool(3);
   for (const Case& c : kCases) {

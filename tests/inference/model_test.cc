@@ -271,6 +271,20 @@ TEST(ModelTest, TokenByTokenDecodingMatchesPrefill) {
   }
 }
 
+TEST(ModelTest, RepackedWeightsGiveTheSameLogits) {
+  auto w = *BuildRandomModel(SpecFor("qwen2", TensorType::kQ4_0), nullptr);
+  auto bytes = *w.Serialize();
+  LoadOptions file_layout;
+  file_layout.repack = false;
+  auto plain = *Model::FromGguf(*GgufFile::Parse(bytes), file_layout);
+  auto packed = *Model::FromGguf(*GgufFile::Parse(bytes));
+  EXPECT_FALSE(plain->layers()[0].wq.repacked);
+  EXPECT_TRUE(packed->layers()[0].wq.repacked);
+  auto a = *(*Context::Create(*plain, {}))->Eval(kPrompt, 0, true);
+  auto b = *(*Context::Create(*packed, {}))->Eval(kPrompt, 0, true);
+  EXPECT_LE(RelativeError(b, a), 1e-5);
+}
+
 TEST(ModelTest, BatchedSequencesMatchSeparateRuns) {
   TestModel t = Make(SpecFor("llama", TensorType::kQ8_0));
   const std::vector<std::vector<int32_t>> prompts = {{1, 2, 3}, {7, 8, 9, 10, 11}, {5}};
