@@ -27,8 +27,8 @@ inline std::string read_whole_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-// Runs `pareto ARGS...` in `cwd` (the current folder when empty). Output goes through
-// temporary files, so a large output cannot block on a pipe.
+// Runs `pareto ARGS...` in `cwd` (the current folder when empty), without colours. Output goes
+// through temporary files, so a large output cannot block on a pipe.
 inline CliResult run_pareto(const std::vector<std::string>& args,
                             const std::filesystem::path& cwd = {}) {
   namespace fs = std::filesystem;
@@ -47,6 +47,7 @@ inline CliResult run_pareto(const std::vector<std::string>& args,
   const pid_t pid = ::fork();
   if (pid == 0) {
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+    ::setenv("NO_COLOR", "1", 1);  // plain diagnostics, whatever the terminal
     if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) {
       ::_exit(126);
     }

@@ -2,41 +2,23 @@
 // stdout and stderr, and what happens to files (tests/fixtures/spec/cli/).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
+#include <vector>
+
+#include "tests/cli/cli_runner.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using pareto::testing::CliResult;
 using ::testing::HasSubstr;
 
 const fs::path kFixtures = fs::path(PARETO_SOURCE_DIR) / "tests/fixtures/spec/cli";
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A fresh folder for files a test may change, removed afterwards.
 class TempDir {
@@ -61,32 +43,20 @@ class TempDir {
   fs::path path_;
 };
 
-// Runs `pareto ARGS` in `cwd`, capturing stdout and stderr apart.
-Outcome pareto(const std::string& args, const fs::path& cwd = kFixtures) {
-  TempDir tmp;
-  const fs::path err = tmp.path() / "stderr";
-  const std::string cmd = "cd " + quote(cwd.string()) + " && NO_COLOR=1 " + quote(PARETO_BINARY) +
-                          " " + args + " 2>" + quote(err.string());
-  Outcome r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read(err);
-  return r;
+// Runs `pareto ARGS...` in the fixtures folder.
+CliResult pareto_in_fixtures(const std::vector<std::string>& args) {
+  return pareto::testing::run_pareto(args, kFixtures);
 }
 
 TEST(CheckCommand, CleanFolderExitsZeroWithASummary) {
-  Outcome r = pareto("check folder");
+  CliResult r = pareto_in_fixtures({"check", "folder"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "checked 2 files: 2 tasks in 2 suites, 0 tiers; 0 errors, 0 warnings\n");
   EXPECT_EQ(r.err, "");
 }
 
 TEST(CheckCommand, ErrorsGoToStderrWithCaretAndHintAndExitTwo) {
-  Outcome r = pareto("check mistakes.pareto");
+  CliResult r = pareto_in_fixtures({"check", "mistakes.pareto"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "checked 1 file: 1 task in 1 suite, 0 tiers; 3 errors, 0 warnings\n");
   EXPECT_THAT(r.err, HasSubstr("mistakes.pareto:4:3: error: unknown field `promt` in task `add3`\n"
@@ -100,64 +70,64 @@ TEST(CheckCommand, ErrorsGoToStderrWithCaretAndHintAndExitTwo) {
 }
 
 TEST(CheckCommand, LintsAreWarningsUnlessStrict) {
-  Outcome plain = pareto("check untagged.pareto");
+  CliResult plain = pareto_in_fixtures({"check", "untagged.pareto"});
   EXPECT_EQ(plain.exit_code, 0);
   EXPECT_THAT(plain.err, HasSubstr("untagged.pareto:2:6: warning: task `hello` has no tags"));
   EXPECT_THAT(plain.out, HasSubstr("0 errors, 1 warning\n"));
-  Outcome strict = pareto("check --strict untagged.pareto");
+  CliResult strict = pareto_in_fixtures({"check", "--strict", "untagged.pareto"});
   EXPECT_EQ(strict.exit_code, 2);
   EXPECT_THAT(strict.err, HasSubstr("untagged.pareto:2:6: error: task `hello` has no tags"));
   EXPECT_THAT(strict.out, HasSubstr("1 error, 0 warnings (strict)\n"));
 }
 
 TEST(CheckCommand, VerifySaysItNeedsTheHarness) {
-  Outcome r = pareto("check --verify folder");
+  CliResult r = pareto_in_fixtures({"check", "--verify", "folder"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--verify"));
   EXPECT_THAT(r.err, HasSubstr("issue #4"));
 }
 
 TEST(CheckCommand, MissingPathIsAUsageError) {
-  Outcome r = pareto("check no-such-file.pareto");
+  CliResult r = pareto_in_fixtures({"check", "no-such-file.pareto"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "no-such-file.pareto: error: no such file or folder\n");
 }
 
 TEST(CheckCommand, SyntaxErrorsExitTwo) {
-  Outcome r = pareto("check broken.pareto");
+  CliResult r = pareto_in_fixtures({"check", "broken.pareto"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("broken.pareto:3:"));
 }
 
 TEST(CheckCommand, NeedsAPath) {
-  Outcome r = pareto("check");
+  CliResult r = pareto_in_fixtures({"check"});
   EXPECT_EQ(r.exit_code, 2);
 }
 
 TEST(FmtCommand, CheckNamesFilesThatWouldChangeAndChangesNothing) {
   TempDir dir;
   const fs::path messy = dir.copy("messy.pareto");
-  const std::string before = read(messy);
-  Outcome r = pareto("fmt --check " + quote(messy.string()));
+  const std::string before = pareto::testing::read_whole_file(messy);
+  CliResult r = pareto_in_fixtures({"fmt", "--check", messy.string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "would reformat " + messy.string() + "\n");
-  EXPECT_EQ(read(messy), before);
+  EXPECT_EQ(pareto::testing::read_whole_file(messy), before);
 }
 
 TEST(FmtCommand, RewritesInPlaceThenHasNothingLeftToDo) {
   TempDir dir;
   const fs::path messy = dir.copy("messy.pareto");
-  Outcome r = pareto("fmt " + quote(messy.string()));
+  CliResult r = pareto_in_fixtures({"fmt", messy.string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "formatted " + messy.string() + "\n");
-  EXPECT_EQ(read(messy),
+  EXPECT_EQ(pareto::testing::read_whole_file(messy),
             "task messy {\n"
             "  kind   = analysis\n"
             "  tags   = [x]\n"
             "  prompt = \"Say hi only.\"\n"
             "  expect contains(\"hi\")\n"
             "}\n");
-  Outcome again = pareto("fmt --check " + quote(messy.string()));
+  CliResult again = pareto_in_fixtures({"fmt", "--check", messy.string()});
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_EQ(again.out, "");
   // No temporary file is left behind.
@@ -167,20 +137,20 @@ TEST(FmtCommand, RewritesInPlaceThenHasNothingLeftToDo) {
 TEST(FmtCommand, NeverRewritesAFileThatDoesNotParse) {
   TempDir dir;
   const fs::path broken = dir.copy("broken.pareto");
-  const std::string before = read(broken);
-  Outcome r = pareto("fmt " + quote(broken.string()));
+  const std::string before = pareto::testing::read_whole_file(broken);
+  CliResult r = pareto_in_fixtures({"fmt", broken.string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("broken.pareto:3:"));
-  EXPECT_EQ(read(broken), before);
+  EXPECT_EQ(pareto::testing::read_whole_file(broken), before);
 }
 
 TEST(FmtCommand, FormattedFolderIsClean) {
-  Outcome r = pareto("fmt --check folder");
+  CliResult r = pareto_in_fixtures({"fmt", "--check", "folder"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
 TEST(ListCommand, PrintsATable) {
-  Outcome r = pareto("list folder");
+  CliResult r = pareto_in_fixtures({"list", "folder"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
             "SUITE    TASK  KIND      TAGS             SAMPLES\n"
@@ -189,7 +159,7 @@ TEST(ListCommand, PrintsATable) {
 }
 
 TEST(ListCommand, JsonLists) {
-  Outcome r = pareto("list --json folder");
+  CliResult r = pareto_in_fixtures({"list", "--json", "folder"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 2u);
@@ -198,14 +168,14 @@ TEST(ListCommand, JsonLists) {
 }
 
 TEST(ListCommand, RefusesSpecsWithErrors) {
-  Outcome r = pareto("list mistakes.pareto");
+  CliResult r = pareto_in_fixtures({"list", "mistakes.pareto"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   EXPECT_THAT(r.err, HasSubstr("unknown field `promt`"));
 }
 
 TEST(ExportCommand, PrintsCanonicalJsonWithRelativePaths) {
-  Outcome r = pareto("export folder");
+  CliResult r = pareto_in_fixtures({"export", "folder"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["format"], "pareto.spec/1");
@@ -216,7 +186,7 @@ TEST(ExportCommand, PrintsCanonicalJsonWithRelativePaths) {
 }
 
 TEST(ExportCommand, NoSamplesLeavesTheItemsOut) {
-  Outcome r = pareto("export --no-samples folder");
+  CliResult r = pareto_in_fixtures({"export", "--no-samples", "folder"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["suites"][1]["tasks"][0]["samples"]["items"].is_null());
@@ -224,7 +194,7 @@ TEST(ExportCommand, NoSamplesLeavesTheItemsOut) {
 }
 
 TEST(ExportCommand, RefusesSpecsWithErrors) {
-  Outcome r = pareto("export mistakes.pareto");
+  CliResult r = pareto_in_fixtures({"export", "mistakes.pareto"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
 }
