@@ -408,6 +408,41 @@ CheckResult ProjectChecker::run(std::span<const std::filesystem::path> paths) {
 
 }  // namespace
 
+std::vector<std::filesystem::path> find_spec_files(std::span<const std::string> paths,
+                                                   Diagnostics& diagnostics) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  auto problem = [&](const std::string& path, std::string message) {
+    diagnostics.add(make_line_diagnostic(path, 0, Severity::kError, std::move(message)));
+  };
+  for (const std::string& arg : paths) {
+    std::error_code ec;
+    const fs::path path(arg);
+    if (fs::is_directory(path, ec)) {
+      std::vector<fs::path> found;
+      fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec);
+      for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        std::error_code type_ec;
+        if (it->is_regular_file(type_ec) && it->path().extension() == ".pareto") {
+          found.push_back(it->path().lexically_normal());
+        }
+      }
+      if (ec) {
+        problem(arg, "cannot read the folder: " + ec.message());
+      } else if (found.empty()) {
+        problem(arg, "no .pareto files in this folder");
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(path, ec)) {
+      files.push_back(path);
+    } else {
+      problem(arg, "no such file or folder");
+    }
+  }
+  return files;
+}
+
 CheckResult check_files(std::span<const std::filesystem::path> files,
                         const GeneratorRegistry& generators, const CheckOptions& options) {
   ProjectChecker checker(generators, options);

@@ -23,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "spec/diagnostics.h"
 #include "spec/generator.h"
@@ -50,6 +51,13 @@ struct CheckResult {
 
   bool ok() const { return !diagnostics.has_errors(); }
 };
+
+// The .pareto files that command-line arguments name: a file as given, a folder searched
+// recursively for *.pareto files (sorted, so the order does not depend on the file system).
+// A missing path, an unreadable folder and a folder without spec files are errors in
+// `diagnostics` (`path: error: no such file or folder`).
+std::vector<std::filesystem::path> find_spec_files(std::span<const std::string> paths,
+                                                   Diagnostics& diagnostics);
 
 // Checks spec files. Diagnostics name each file as given (includes and data files relative
 // to the folder of the file that names them), so relative paths stay relative.

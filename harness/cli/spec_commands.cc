@@ -48,40 +48,12 @@ spec::RenderOptions render_options() {
   return options;
 }
 
-// The .pareto files named by the arguments: files as given, folders searched recursively
-// (sorted, so output does not depend on the file system's order). Problems go to stderr.
+// The .pareto files named by the arguments; problems go to stderr.
 bool expand_paths(const std::vector<std::string>& args, std::vector<fs::path>& files) {
-  bool ok = true;
-  for (const std::string& arg : args) {
-    std::error_code ec;
-    const fs::path path(arg);
-    if (fs::is_directory(path, ec)) {
-      std::vector<fs::path> found;
-      fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec);
-      for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && it->path().extension() == ".pareto") {
-          found.push_back(it->path().lexically_normal());
-        }
-      }
-      if (ec) {
-        std::fprintf(stderr, "%s: error: cannot read the folder: %s\n", arg.c_str(),
-                     ec.message().c_str());
-        ok = false;
-      }
-      if (found.empty() && !ec) {
-        std::fprintf(stderr, "%s: error: no .pareto files in this folder\n", arg.c_str());
-        ok = false;
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::exists(path, ec)) {
-      files.push_back(path);
-    } else {
-      std::fprintf(stderr, "%s: error: no such file or folder\n", arg.c_str());
-      ok = false;
-    }
-  }
-  return ok;
+  spec::Diagnostics problems;
+  files = spec::find_spec_files(args, problems);
+  std::fputs(problems.render(render_options()).c_str(), stderr);
+  return problems.empty();
 }
 
 // Checks the files; prints diagnostics (all of them, or only when there are errors).

@@ -123,3 +123,33 @@ TEST(CheckerData, WorkspaceFolderResolvesAgainstTheSpec) {
 
 }  // namespace
 }  // namespace pareto::spec
+
+namespace pareto::spec {
+namespace {
+
+TEST(FindSpecFiles, SearchesFoldersRecursivelyInSortedOrder) {
+  const std::filesystem::path cli =
+      std::filesystem::path(PARETO_SOURCE_DIR) / "tests/fixtures/spec/cli";
+  Diagnostics problems;
+  const std::vector<std::string> args = {(cli / "folder").string(),
+                                         (cli / "untagged.pareto").string()};
+  const auto files = find_spec_files(args, problems);
+  EXPECT_TRUE(problems.empty()) << problems.render();
+  EXPECT_THAT(files, ElementsAre(cli / "folder/nested/two.pareto", cli / "folder/one.pareto",
+                                 cli / "untagged.pareto"));
+}
+
+TEST(FindSpecFiles, MissingPathsAndEmptyFoldersAreErrors) {
+  Diagnostics problems;
+  const std::vector<std::string> args = {
+      "no/such/path.pareto",
+      (std::filesystem::path(PARETO_SOURCE_DIR) / "tests/fixtures/spec/checker/data").string()};
+  const auto files = find_spec_files(args, problems);
+  EXPECT_TRUE(files.empty());
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(render(problems.all()[0]), "no/such/path.pareto: error: no such file or folder\n");
+  EXPECT_EQ(problems.all()[1].message, "no .pareto files in this folder");
+}
+
+}  // namespace
+}  // namespace pareto::spec
