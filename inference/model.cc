@@ -172,6 +172,13 @@ Result<std::unique_ptr<Model>> Model::FromGguf(GgufFile file, const LoadOptions&
   if (c.head_dim <= 0 || c.head_dim % 2 != 0) {
     return Status::Error(fmt::format("head dimension {} must be positive and even", c.head_dim));
   }
+  // Far above any real model, low enough that no product of sizes overflows an int.
+  constexpr int64_t kMaxWidth = 1 << 24;
+  if (c.n_embd > kMaxWidth || c.n_ff > kMaxWidth || c.n_layer > (1 << 16) ||
+      static_cast<int64_t>(c.n_head) * c.head_dim > kMaxWidth ||
+      static_cast<int64_t>(c.n_head_kv) * c.head_dim > kMaxWidth) {
+    return Status::Error("model sizes are out of range");
+  }
   PARETO_READ(c.n_rot, hp.Int("rope.dimension_count", c.head_dim));
   if (c.n_rot <= 0 || c.n_rot > c.head_dim || c.n_rot % 2 != 0) {
     return Status::Error(
