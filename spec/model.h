@@ -185,7 +185,8 @@ struct SampleSource {
   std::size_t count = 0;                             // kGenerate: 1..kMaxGeneratedSamples
 };
 
-inline constexpr std::size_t kMaxGeneratedSamples = 1'000'000;
+// The most samples one generate(...) may draw: every sample is made (and held) at check time.
+inline constexpr std::size_t kMaxGeneratedSamples = 100'000;
 
 struct Task {
   std::string id;     // dotted name, unique within its suite

@@ -379,7 +379,7 @@ TEST(Checker, GenerateCountMustBePositive) {
   samples = generate(pairs, count = 0)
   expect contains("x")
 })x");
-  EXPECT_THAT(messages(r), ElementsAre("3:37: `count` must be from 1 to 1000000, not 0"));
+  EXPECT_THAT(messages(r), ElementsAre("3:37: `count` must be from 1 to 100000, not 0"));
 }
 
 TEST(Checker, UnknownSampleSource) {
