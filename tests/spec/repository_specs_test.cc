@@ -12,6 +12,7 @@
 #include "spec/checker.h"
 #include "spec/format.h"
 #include "spec/model.h"
+#include "spec/parser.h"
 #include "suites/generators.h"
 
 namespace pareto::spec {
@@ -81,6 +82,30 @@ TEST(RepositorySpecs, EverySuiteIsInCanonicalForm) {
     ASSERT_TRUE(formatted.has_value()) << diagnostics.render();
     EXPECT_EQ(*formatted, source.text()) << path << " is not formatted: run pareto fmt";
   }
+}
+
+TEST(RepositorySpecs, EverySpecFileRoundTripsThroughFmt) {
+  // parse(fmt(x)) == parse(x) and fmt(fmt(x)) == fmt(x) for every spec that parses, in suites/
+  // and the tests' fixtures (the files that do not parse belong to error tests).
+  std::size_t checked = 0;
+  for (const fs::path& root : {kRoot / "suites", kRoot / "tests/fixtures/spec"}) {
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      if (!e.is_regular_file() || e.path().extension() != ".pareto") continue;
+      const SourceFile source(e.path().string(), read(e.path()));
+      Diagnostics diagnostics;
+      const File tree = parse_file(source, diagnostics);
+      if (diagnostics.has_errors()) continue;
+      const std::string once = format_file(tree);
+      const SourceFile formatted("formatted.pareto", once);
+      Diagnostics again;
+      const File reparsed = parse_file(formatted, again);
+      EXPECT_FALSE(again.has_errors()) << e.path() << "\n" << again.render();
+      EXPECT_EQ(syntax_difference(tree, reparsed), "") << e.path();
+      EXPECT_EQ(format_file(reparsed), once) << e.path() << ": fmt is not idempotent";
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 10u);
 }
 
 TEST(RepositorySpecs, EveryDocExampleChecks) {
