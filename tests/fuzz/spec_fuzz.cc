@@ -43,10 +43,11 @@ std::size_t count_comments(const pareto::spec::SourceFile& source) {
 void check(const std::string& text) {
   using namespace pareto::spec;
   static const GeneratorRegistry generators = pareto::suites::builtin_generators();
-  const std::filesystem::path root = "fuzz.pareto";
+  // The checker asks for files by absolute path.
+  static const std::filesystem::path root = std::filesystem::absolute("fuzz.pareto");
   CheckOptions options;
-  options.read_file = [&](const std::filesystem::path& path,
-                          std::string* error) -> std::optional<std::string> {
+  options.read_file = [&text](const std::filesystem::path& path,
+                              std::string* error) -> std::optional<std::string> {
     if (path == root) return text;
     *error = "not available to the fuzzer";
     return std::nullopt;
