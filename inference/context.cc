@@ -146,21 +146,19 @@ void Context::Attention(int layer, int n, const int* seqs, const int* positions)
     const int g = h / group;
     const float* q = q_.data() + static_cast<size_t>(i) * c.q_dim() + h * hd;
     float* scores = scores_.data() + static_cast<size_t>(worker) * n_ctx_;
+    const size_t stride = static_cast<size_t>(c.kv_dim());
+    AttentionScores(isa_, q, KeyAt(layer, seq, 0) + g * hd, stride, pos + 1, hd, scale, scores);
     float max = -INFINITY;
-    for (int j = 0; j <= pos; ++j) {
-      scores[j] = DotF32(isa_, q, KeyAt(layer, seq, j) + g * hd, hd) * scale;
-      max = std::max(max, scores[j]);
-    }
+    for (int j = 0; j <= pos; ++j) max = std::max(max, scores[j]);
     double sum = 0;
     for (int j = 0; j <= pos; ++j) {
       scores[j] = std::exp(scores[j] - max);
       sum += scores[j];
     }
-    float inv = static_cast<float>(1.0 / sum);
+    const float inv = static_cast<float>(1.0 / sum);
+    for (int j = 0; j <= pos; ++j) scores[j] *= inv;
     float* out = att_.data() + static_cast<size_t>(i) * c.q_dim() + h * hd;
-    std::fill(out, out + hd, 0.0f);
-    for (int j = 0; j <= pos; ++j)
-      AxpyF32(isa_, scores[j] * inv, ValueAt(layer, seq, j) + g * hd, out, hd);
+    AttentionValues(isa_, scores, ValueAt(layer, seq, 0) + g * hd, stride, pos + 1, hd, out);
   });
 }
 

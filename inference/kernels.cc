@@ -146,28 +146,26 @@ std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& 
   const size_t row_bytes = kernels_internal::Q4_0RRowBytes(cols);
   const size_t nb = cols / 32;
   storage.assign(row_bytes * static_cast<size_t>(w.rows), 0);
+  static const uint8_t kMissingBlock[18] = {0,    0,    0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88,
+                                         0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88};
   for (int64_t r = 0; r < w.rows; ++r) {
     const uint8_t* src = w.data + r * w.row_bytes;
     uint8_t* dst = storage.data() + r * row_bytes;
     uint8_t* scales = dst + kernels_internal::Q4_0RScaleOffset(cols);
-    for (size_t b = 0; b < nb; ++b) {
-      const uint8_t* blk = src + 18 * b;
-      std::memcpy(scales + 2 * b, blk, 2);
-      // Block b's values j and j + 16 sit in the low and high nibbles of qs[j]; they are
-      // values 32b + j and 32b + j + 16 of the row, so bytes j and j + 16 of group b / 2,
-      // in its low nibbles for even b and its high nibbles for odd b.
-      uint8_t* group = dst + 32 * (b / 2);
-      const int shift = (b % 2) * 4;
+    for (size_t g = 0; 2 * g < nb; ++g) {
+      // Block 2g's values j and j + 16 sit in the low and high nibbles of its qs[j]; they
+      // become the low nibbles of bytes j and j + 16 of group g, and block 2g + 1's the high
+      // nibbles. A missing last block reads as value 8 (zero) with scale 0.
+      const uint8_t* b0 = src + 18 * (2 * g);
+      const uint8_t* b1 = 2 * g + 1 < nb ? b0 + 18 : kMissingBlock;
+      uint8_t* group = dst + 32 * g;
       for (int j = 0; j < 16; ++j) {
-        const uint8_t q = blk[2 + j];
-        group[j] |= static_cast<uint8_t>((q & 0xF) << shift);
-        group[j + 16] |= static_cast<uint8_t>((q >> 4) << shift);
+        const uint8_t q0 = b0[2 + j], q1 = b1[2 + j];
+        group[j] = static_cast<uint8_t>((q0 & 0xF) | (q1 << 4));
+        group[j + 16] = static_cast<uint8_t>((q0 >> 4) | (q1 & 0xF0));
       }
-    }
-    // A missing last block: value 8 (zero after the offset), scale 0 (already zero).
-    if (nb % 2 == 1) {
-      uint8_t* group = dst + 32 * (nb / 2);
-      for (int j = 0; j < 32; ++j) group[j] |= 0x80;
+      std::memcpy(scales + 4 * g, b0, 2);
+      std::memcpy(scales + 4 * g + 2, b1, 2);
     }
   }
   WeightMatrix out = w;
@@ -186,6 +184,16 @@ float DotF32(Isa isa, const float* a, const float* b, int n) { return Table(isa)
 
 void AxpyF32(Isa isa, float alpha, const float* x, float* y, int n) {
   Table(isa).axpy_f32(alpha, x, y, n);
+}
+
+void AttentionScores(Isa isa, const float* q, const float* k, size_t stride, int n, int hd,
+                     float scale, float* scores) {
+  Table(isa).attn_scores(q, k, stride, n, hd, scale, scores);
+}
+
+void AttentionValues(Isa isa, const float* p, const float* v, size_t stride, int n, int hd,
+                     float* out) {
+  Table(isa).attn_values(p, v, stride, n, hd, out);
 }
 
 }  // namespace pareto::inference

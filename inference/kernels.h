@@ -72,4 +72,12 @@ float DotF32(Isa isa, const float* a, const float* b, int n);
 // y += alpha * x.
 void AxpyF32(Isa isa, float alpha, const float* x, float* y, int n);
 
+// Attention over n cached positions `stride` floats apart, vectors of hd floats:
+// scores[j] = scale * q . k_j, and out = sum_j p[j] * v_j. One call per head and token
+// (not per position) keeps the query and the sum in registers.
+void AttentionScores(Isa isa, const float* q, const float* k, size_t stride, int n, int hd,
+                     float scale, float* scores);
+void AttentionValues(Isa isa, const float* p, const float* v, size_t stride, int n, int hd,
+                     float* out);
+
 }  // namespace pareto::inference

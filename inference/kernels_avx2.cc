@@ -457,6 +457,27 @@ void Axpy(float alpha, const float* x, float* y, int n) {
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
+void Scores(const float* q, const float* k, size_t stride, int n, int hd, float scale, float* out) {
+  for (int j = 0; j < n; ++j) out[j] = scale * Dot(q, k + j * stride, hd);
+}
+
+void Values(const float* p, const float* v, size_t stride, int n, int hd, float* out) {
+  int d = 0;
+  // Eight floats of the output at a time, summed over every position in a register.
+  for (; d + 8 <= hd; d += 8) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int j = 0; j < n; ++j) {
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + j * stride + d), acc);
+    }
+    _mm256_storeu_ps(out + d, acc);
+  }
+  for (; d < hd; ++d) {
+    float s = 0;
+    for (int j = 0; j < n; ++j) s += p[j] * v[j * stride + d];
+    out[d] = s;
+  }
+}
+
 }  // namespace
 
 const KernelTable& Avx2Kernels() {
@@ -472,6 +493,8 @@ const KernelTable& Avx2Kernels() {
       PrepQ8,
       Dot,
       Axpy,
+      Scores,
+      Values,
   };
   return table;
 }

@@ -55,6 +55,11 @@ struct KernelTable {
   PrepFn prep_q8;
   float (*dot_f32)(const float* a, const float* b, int n);
   void (*axpy_f32)(float alpha, const float* x, float* y, int n);
+  // out[j] = scale * dot(q, k + j * stride) for j < n; vectors of hd floats.
+  void (*attn_scores)(const float* q, const float* k, size_t stride, int n, int hd, float scale,
+                      float* out);
+  // out = sum over j < n of p[j] * (v + j * stride).
+  void (*attn_values)(const float* p, const float* v, size_t stride, int n, int hd, float* out);
 };
 
 const KernelTable& PortableKernels();

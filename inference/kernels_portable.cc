@@ -199,12 +199,23 @@ void PlainAxpy(float alpha, const float* x, float* y, int n) {
   for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
+void PlainScores(const float* q, const float* k, size_t stride, int n, int hd, float scale,
+                 float* out) {
+  for (int j = 0; j < n; ++j) out[j] = scale * PlainDot(q, k + j * stride, hd);
+}
+
+void PlainValues(const float* p, const float* v, size_t stride, int n, int hd, float* out) {
+  for (int d = 0; d < hd; ++d) out[d] = 0;
+  for (int j = 0; j < n; ++j) PlainAxpy(p[j], v + j * stride, out, hd);
+}
+
 }  // namespace
 
 const KernelTable& PortableKernels() {
   static const KernelTable table = {
-      Tile<DotF32>,  Tile<DotF16>,   Tile<DotBf16>, Tile<DotQ8_0>, Tile<DotQ4_0>, Tile<DotQ4_K>,
-      Tile<DotQ6_K>, Tile<DotQ4_0R>, PrepQ8,        PlainDot,      PlainAxpy,
+      Tile<DotF32>,  Tile<DotF16>,  Tile<DotBf16>,  Tile<DotQ8_0>, Tile<DotQ4_0>,
+      Tile<DotQ4_K>, Tile<DotQ6_K>, Tile<DotQ4_0R>, PrepQ8,        PlainDot,
+      PlainAxpy,     PlainScores,   PlainValues,
   };
   return table;
 }

@@ -163,6 +163,31 @@ TEST(KernelsTest, DotAndAxpyAgreeAcrossInstructionSets) {
   }
 }
 
+TEST(KernelsTest, AttentionScoresAndValuesMatchPlainLoops) {
+  for (int hd : {64, 40, 128}) {
+    for (int n : {1, 7, 33}) {
+      const size_t stride = static_cast<size_t>(hd) * 3;  // other heads between positions
+      std::vector<float> q = Gaussian(hd, 1), k = Gaussian(stride * n, 2),
+                         v = Gaussian(stride * n, 3);
+      std::vector<float> p = Gaussian(n, 4);
+      std::vector<double> want_scores(n), want_out(hd, 0.0);
+      for (int j = 0; j < n; ++j) {
+        double s = 0;
+        for (int d = 0; d < hd; ++d) s += double{q[d]} * k[j * stride + d];
+        want_scores[j] = 0.125 * s;
+        for (int d = 0; d < hd; ++d) want_out[d] += double{p[j]} * v[j * stride + d];
+      }
+      for (Isa isa : AvailableIsas()) {
+        std::vector<float> scores(n), out(hd, NAN);
+        AttentionScores(isa, q.data(), k.data(), stride, n, hd, 0.125f, scores.data());
+        AttentionValues(isa, p.data(), v.data(), stride, n, hd, out.data());
+        for (int j = 0; j < n; ++j) EXPECT_NEAR(scores[j], want_scores[j], 1e-4) << IsaName(isa);
+        for (int d = 0; d < hd; ++d) EXPECT_NEAR(out[d], want_out[d], 1e-4) << IsaName(isa);
+      }
+    }
+  }
+}
+
 TEST(ThreadPoolTest, RunsEveryTaskExactlyOnce) {
   ThreadPool pool(4);
   for (int round = 0; round < 50; ++round) {
