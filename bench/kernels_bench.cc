@@ -22,10 +22,12 @@ constexpr int64_t kCols = 4096;
 
 struct Weights {
   std::vector<uint8_t> bytes;
+  std::vector<uint8_t> repacked;
   WeightMatrix view;
 };
 
-Weights MakeWeights(TensorType type, int64_t rows, int64_t cols) {
+// `repack`: in the layout the model loader gives Q4_0 (see Repack in kernels.h).
+Weights MakeWeights(TensorType type, int64_t rows, int64_t cols, bool repack) {
   std::mt19937 rng(1);
   std::normal_distribution<float> d(0.0f, 0.02f);
   std::vector<float> v(static_cast<size_t>(rows * cols));
@@ -33,6 +35,9 @@ Weights MakeWeights(TensorType type, int64_t rows, int64_t cols) {
   Weights w;
   w.bytes = *Quantize(type, v);
   w.view = {type, w.bytes.data(), rows, cols, w.bytes.size() / static_cast<size_t>(rows)};
+  if (repack) {
+    if (auto packed = Repack(w.view, w.repacked)) w.view = *packed;
+  }
   return w;
 }
 
@@ -43,13 +48,14 @@ bool IsaFromArg(int64_t arg, Isa* isa) {
   return std::find(available.begin(), available.end(), *isa) != available.end();
 }
 
-void Run(benchmark::State& state, TensorType type, int64_t rows, int n_tokens, int threads) {
+void Run(benchmark::State& state, TensorType type, bool repack, int64_t rows, int n_tokens,
+         int threads) {
   Isa isa;
   if (!IsaFromArg(state.range(0), &isa)) {
     state.SkipWithError("instruction set not available");
     return;
   }
-  Weights w = MakeWeights(type, rows, kCols);
+  Weights w = MakeWeights(type, rows, kCols, repack);
   std::vector<float> x(static_cast<size_t>(n_tokens * kCols), 0.5f);
   std::vector<float> y(static_cast<size_t>(n_tokens * rows));
   MatMulScratch scratch;
@@ -59,8 +65,8 @@ void Run(benchmark::State& state, TensorType type, int64_t rows, int n_tokens, i
     MatMul(isa, w.view, x.data(), n_tokens, y.data(), scratch, pool.get());
     benchmark::DoNotOptimize(y.data());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
-                          static_cast<int64_t>(w.bytes.size()));
+  const size_t bytes = w.view.row_bytes * static_cast<size_t>(rows);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
   state.counters["GFLOP/s"] =
       benchmark::Counter(2.0 * static_cast<double>(rows) * kCols * n_tokens *
                              static_cast<double>(state.iterations()) / 1e9,
@@ -68,19 +74,19 @@ void Run(benchmark::State& state, TensorType type, int64_t rows, int n_tokens, i
   state.SetLabel(IsaName(isa));
 }
 
-template <TensorType kType>
+template <TensorType kType, bool kRepack = false>
 void BM_Dot(benchmark::State& state) {
-  Run(state, kType, 1, 1, 1);
+  Run(state, kType, kRepack, 1, 1, 1);
 }
 
-template <TensorType kType>
+template <TensorType kType, bool kRepack = false>
 void BM_MatVec(benchmark::State& state) {
-  Run(state, kType, kRows, 1, static_cast<int>(state.range(1)));
+  Run(state, kType, kRepack, kRows, 1, static_cast<int>(state.range(1)));
 }
 
-template <TensorType kType>
+template <TensorType kType, bool kRepack = false>
 void BM_MatMul(benchmark::State& state) {
-  Run(state, kType, kRows, 64, static_cast<int>(state.range(1)));
+  Run(state, kType, kRepack, kRows, 64, static_cast<int>(state.range(1)));
 }
 
 void IsaArgs(benchmark::internal::Benchmark* b) {
@@ -104,6 +110,17 @@ PARETO_KERNEL_BENCH(TensorType::kQ8_0, "Q8_0")
 PARETO_KERNEL_BENCH(TensorType::kQ4_0, "Q4_0")
 PARETO_KERNEL_BENCH(TensorType::kQ4_K, "Q4_K")
 PARETO_KERNEL_BENCH(TensorType::kQ6_K, "Q6_K")
+
+// Q4_0 as the model loader repacks it.
+BENCHMARK(BM_Dot<TensorType::kQ4_0, true>)->Name("Dot/Q4_0r")->Apply(IsaArgs);
+BENCHMARK(BM_MatVec<TensorType::kQ4_0, true>)
+    ->Name("MatVec/Q4_0r")
+    ->Apply(IsaThreadArgs)
+    ->UseRealTime();
+BENCHMARK(BM_MatMul<TensorType::kQ4_0, true>)
+    ->Name("MatMul64/Q4_0r")
+    ->Apply(IsaThreadArgs)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace pareto::inference
