@@ -26,8 +26,8 @@ struct Weights {
   WeightMatrix view;
 };
 
-// `repack`: in the layout the model loader gives Q4_0 (see Repack in kernels.h).
-Weights MakeWeights(TensorType type, int64_t rows, int64_t cols, bool repack) {
+// `repack`: in the layout the model loader gives Q4_0 for `isa` (see Repack in kernels.h).
+Weights MakeWeights(TensorType type, int64_t rows, int64_t cols, bool repack, Isa isa) {
   std::mt19937 rng(1);
   std::normal_distribution<float> d(0.0f, 0.02f);
   std::vector<float> v(static_cast<size_t>(rows * cols));
@@ -36,7 +36,7 @@ Weights MakeWeights(TensorType type, int64_t rows, int64_t cols, bool repack) {
   w.bytes = *Quantize(type, v);
   w.view = {type, w.bytes.data(), rows, cols, w.bytes.size() / static_cast<size_t>(rows)};
   if (repack) {
-    if (auto packed = Repack(w.view, w.repacked)) w.view = *packed;
+    if (auto packed = Repack(w.view, w.repacked, isa)) w.view = *packed;
   }
   return w;
 }
@@ -55,7 +55,7 @@ void Run(benchmark::State& state, TensorType type, bool repack, int64_t rows, in
     state.SkipWithError("instruction set not available");
     return;
   }
-  Weights w = MakeWeights(type, rows, kCols, repack);
+  Weights w = MakeWeights(type, rows, kCols, repack, isa);
   std::vector<float> x(static_cast<size_t>(n_tokens * kCols), 0.5f);
   std::vector<float> y(static_cast<size_t>(n_tokens * rows));
   MatMulScratch scratch;

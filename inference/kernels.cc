@@ -29,8 +29,9 @@ const KernelTable& Table(Isa isa) {
   return kernels_internal::PortableKernels();
 }
 
-kernels_internal::TileFn TileFor(const KernelTable& k, TensorType type, bool repacked) {
-  if (repacked) return type == TensorType::kQ4_0 ? k.q4_0r : nullptr;
+kernels_internal::TileFn TileFor(const KernelTable& k, TensorType type, WeightLayout layout) {
+  if (layout == WeightLayout::kQ4_0x64) return type == TensorType::kQ4_0 ? k.q4_0r : nullptr;
+  if (layout == WeightLayout::kQ4_0x16) return type == TensorType::kQ4_0 ? k.q4_0x16 : nullptr;
   switch (type) {
     case TensorType::kF32:
       return k.f32;
@@ -95,8 +96,21 @@ void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_e
                 int n_tokens, float* y, size_t ldy, MatMulScratch& scratch, ThreadPool* pool) {
   if (row_end <= row_begin || n_tokens <= 0) return;
   const KernelTable& k = Table(isa);
-  kernels_internal::TileFn tile = TileFor(k, w.type, w.repacked);
+  kernels_internal::TileFn tile = TileFor(k, w.type, w.layout);
   if (tile == nullptr) return;  // unsupported types are rejected at load
+  if (w.layout == WeightLayout::kQ4_0x16 && row_begin % 16 != 0) {
+    // Interleaved rows are computed in whole groups: compute from the group's start and
+    // keep the rows asked for.
+    const int64_t aligned = row_begin / 16 * 16;
+    const size_t tmp_ld = static_cast<size_t>(row_end - aligned);
+    std::vector<float> tmp(tmp_ld * static_cast<size_t>(n_tokens));
+    MatMulRows(isa, w, aligned, row_end, x, n_tokens, tmp.data(), tmp_ld, scratch, pool);
+    for (int t = 0; t < n_tokens; ++t) {
+      std::copy_n(tmp.data() + t * tmp_ld + (row_begin - aligned), row_end - row_begin,
+                  y + t * ldy);
+    }
+    return;
+  }
   const int cols = static_cast<int>(w.cols);
   const int threads = pool != nullptr ? pool->size() : 1;
   auto run = [&](int n, const std::function<void(int, int)>& fn) {
@@ -140,22 +154,24 @@ void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_e
   });
 }
 
-std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage) {
-  if (w.repacked || w.type != TensorType::kQ4_0 || w.cols % 32 != 0) return std::nullopt;
+namespace {
+
+// A missing last block of a 64-value group: values 8 (zero after the offset), scale 0.
+constexpr uint8_t kMissingBlock[18] = {0,    0,    0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88,
+                                       0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88};
+
+void RepackQ4_0x64(const WeightMatrix& w, uint8_t* out) {
   const size_t cols = static_cast<size_t>(w.cols);
   const size_t row_bytes = kernels_internal::Q4_0RRowBytes(cols);
   const size_t nb = cols / 32;
-  storage.assign(row_bytes * static_cast<size_t>(w.rows), 0);
-  static const uint8_t kMissingBlock[18] = {0,    0,    0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88,
-                                         0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88};
   for (int64_t r = 0; r < w.rows; ++r) {
     const uint8_t* src = w.data + r * w.row_bytes;
-    uint8_t* dst = storage.data() + r * row_bytes;
+    uint8_t* dst = out + r * row_bytes;
     uint8_t* scales = dst + kernels_internal::Q4_0RScaleOffset(cols);
     for (size_t g = 0; 2 * g < nb; ++g) {
       // Block 2g's values j and j + 16 sit in the low and high nibbles of its qs[j]; they
       // become the low nibbles of bytes j and j + 16 of group g, and block 2g + 1's the high
-      // nibbles. A missing last block reads as value 8 (zero) with scale 0.
+      // nibbles.
       const uint8_t* b0 = src + 18 * (2 * g);
       const uint8_t* b1 = 2 * g + 1 < nb ? b0 + 18 : kMissingBlock;
       uint8_t* group = dst + 32 * g;
@@ -168,10 +184,56 @@ std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& 
       std::memcpy(scales + 4 * g + 2, b1, 2);
     }
   }
+}
+
+void RepackQ4_0x16(const WeightMatrix& w, uint8_t* out) {
+  const size_t nb = static_cast<size_t>(w.cols) / 32;
+  const int64_t groups = (w.rows + 15) / 16;
+  for (int64_t g = 0; g < groups; ++g) {
+    for (size_t b = 0; b < nb; ++b) {
+      uint8_t* tile = out + (g * static_cast<int64_t>(nb) + static_cast<int64_t>(b)) *
+                                kernels_internal::kQ4_0x16TileBytes;
+      for (int i = 0; i < 16; ++i) {
+        const int64_t r = g * 16 + i;
+        // Padding rows: scale 0 and values 8 (zero).
+        const uint8_t* blk = r < w.rows ? w.data + r * w.row_bytes + 18 * b : kMissingBlock;
+        std::memcpy(tile + 2 * i, blk, 2);
+        // Value e of the block: low nibble of qs[e] for e < 16, high nibble of qs[e - 16].
+        uint8_t values[32];
+        for (int j = 0; j < 16; ++j) {
+          values[j] = blk[2 + j] & 0xF;
+          values[j + 16] = blk[2 + j] >> 4;
+        }
+        for (int m = 0; m < 4; ++m) {
+          for (int j = 0; j < 4; ++j) {
+            tile[32 + 64 * m + 4 * i + j] =
+                static_cast<uint8_t>(values[4 * m + j] | (values[4 * (m + 4) + j] << 4));
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage, Isa isa) {
+  if (w.layout != WeightLayout::kFile || w.type != TensorType::kQ4_0 || w.cols % 32 != 0) {
+    return std::nullopt;
+  }
   WeightMatrix out = w;
+  if (isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni) {
+    const size_t groups = static_cast<size_t>((w.rows + 15) / 16);
+    storage.assign(groups * 16 * w.row_bytes, 0);
+    RepackQ4_0x16(w, storage.data());
+    out.layout = WeightLayout::kQ4_0x16;
+  } else {
+    out.row_bytes = kernels_internal::Q4_0RRowBytes(static_cast<size_t>(w.cols));
+    storage.assign(out.row_bytes * static_cast<size_t>(w.rows), 0);
+    RepackQ4_0x64(w, storage.data());
+    out.layout = WeightLayout::kQ4_0x64;
+  }
   out.data = storage.data();
-  out.row_bytes = row_bytes;
-  out.repacked = true;
   return out;
 }
 

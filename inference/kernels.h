@@ -32,24 +32,30 @@ Isa DetectIsa();
 // Every instruction set usable here, from kPortable up (for tests and benchmarks).
 std::vector<Isa> AvailableIsas();
 
-// A weight matrix: `rows` rows of `cols` elements, `row_bytes` apart, in file format or
-// (repacked) in a layout of our own that the kernels read faster.
+// How a matrix's bytes are laid out: as in the file, or repacked at load (Repack).
+enum class WeightLayout {
+  kFile,
+  kQ4_0x64,  // Q4_0, per row: 64 values per 32 bytes, then the row's block scales
+  kQ4_0x16,  // Q4_0, 16 rows interleaved so that SIMD lanes are rows
+};
+
+// A weight matrix: `rows` rows of `cols` elements, `row_bytes` apart (for kQ4_0x16: a
+// group of 16 rows takes 16 * row_bytes), in file format or repacked.
 struct WeightMatrix {
   TensorType type = TensorType::kF32;
   const uint8_t* data = nullptr;
   int64_t rows = 0;
   int64_t cols = 0;
   size_t row_bytes = 0;
-  bool repacked = false;
+  WeightLayout layout = WeightLayout::kFile;
 };
 
-// A copy of `w` in a layout the kernels read faster, written into `storage` (which must
-// outlive the returned matrix); nullopt for types without one. Q4_0 is repacked: per 64
-// elements, 32 bytes whose low nibbles are the first 32 values and high nibbles the next 32
-// (one vector load and two masks give 64 values in order), the rows' block scales gathered
-// after their values (converted 16 at a time). Every instruction set computes with both
-// layouts and gets the same results.
-std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage);
+// A copy of `w` in the layout `isa` reads fastest, written into `storage` (which must
+// outlive the returned matrix); nullopt for types without one (only Q4_0 has). For AVX-512,
+// 16 rows are interleaved so that each SIMD lane computes a different row and block scales
+// apply to 16 rows at once; otherwise each row is regrouped so that one load gives 64 values
+// in order. Every instruction set computes with every layout and gets the same results.
+std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage, Isa isa);
 
 // Scratch for prepared activations, reused across calls to avoid allocation per matmul.
 struct MatMulScratch {

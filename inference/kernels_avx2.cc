@@ -398,6 +398,7 @@ void PrepQ8(const float* x, int cols, uint8_t* out) {
   auto* dvec = reinterpret_cast<float*>(out + ActQ8DvecOffset(cols));
   auto* dd = reinterpret_cast<float*>(out + ActQ8DOffset(cols));
   auto* dsum = reinterpret_cast<float*>(out + ActQ8DsumOffset(cols));
+  auto* sums = reinterpret_cast<int32_t*>(out + ActQ8SumOffset(cols));
   const __m256 sign_mask = _mm256_set1_ps(-0.0f);
   for (int b = 0; b < cols / 32; ++b) {
     __m256 v[4];
@@ -430,7 +431,8 @@ void PrepQ8(const float* x, int cols, uint8_t* out) {
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
     dd[b] = d;
-    dsum[b] = d * static_cast<float>(_mm_cvtsi128_si32(s));
+    sums[b] = _mm_cvtsi128_si32(s);
+    dsum[b] = d * static_cast<float>(sums[b]);
   }
 }
 
@@ -490,6 +492,7 @@ const KernelTable& Avx2Kernels() {
       TileLoop<Q4_KKernel, 4, 2, 2>,
       TileLoop<Q6_KKernel, 4, 2, 2>,
       TileLoop<Q4_0RKernel, 4, 2, 2>,
+      PortableTileQ4_0x16,
       PrepQ8,
       Dot,
       Axpy,

@@ -17,12 +17,16 @@ namespace pareto::inference::kernels_internal {
 //   float dvec[cols/4]    the block scale d repeated for each of the block's 8 lanes
 //   float d[cols/32]      the block scales
 //   float dsum[cols/32]   d * (sum of the block's q), for weight formats with minimums
+//   int32 sum[cols/32]    sum of the block's q, for weight formats with an offset
 // Offsets in bytes from the row start; rows are ActQ8RowBytes(cols) apart (64-aligned).
 constexpr size_t ActQ8Lane4Offset(size_t cols) { return cols; }
 constexpr size_t ActQ8DvecOffset(size_t cols) { return 2 * cols; }
 constexpr size_t ActQ8DOffset(size_t cols) { return 3 * cols; }
 constexpr size_t ActQ8DsumOffset(size_t cols) { return 3 * cols + cols / 8; }
-constexpr size_t ActQ8RowBytes(size_t cols) { return (3 * cols + cols / 4 + 63) / 64 * 64; }
+constexpr size_t ActQ8SumOffset(size_t cols) { return 3 * cols + cols / 4; }
+constexpr size_t ActQ8RowBytes(size_t cols) {
+  return (3 * cols + cols / 4 + cols / 8 + 63) / 64 * 64;
+}
 
 // Repacked Q4_0 rows (cols a multiple of 32): G = ceil(cols / 64) groups of 32 bytes, byte
 // j of group g holding value 64g + j (offset by 8) in its low nibble and 64g + 32 + j in
@@ -34,6 +38,18 @@ constexpr size_t Q4_0RScaleCount(size_t cols) { return (2 * Q4_0RGroups(cols) + 
 constexpr size_t Q4_0RRowBytes(size_t cols) {
   return Q4_0RScaleOffset(cols) + 2 * Q4_0RScaleCount(cols);
 }
+
+// Row-interleaved Q4_0 (cols a multiple of 32): rows in groups of 16 (the last group padded
+// with zero rows), each group a run of 288-byte tiles, one per 32-element block:
+//   16 half-precision scales, row i's at bytes 2i;
+//   4 vectors of 64 bytes: byte 4i + j of vector m holds, in its low nibble, value
+//   4m + j of row i's block and, in its high nibble, value 4(m + 4) + j (offset by 8).
+// Unpacking a vector gives, in each 32-bit lane i, four consecutive values of row i, so one
+// dot-product instruction against four broadcast activation bytes advances 16 rows at once
+// and the block scales apply to whole vectors of rows. A group takes 16 * 18 bytes per
+// block, like 16 rows of Q4_0, so a row offset r (a multiple of 16) is r * row_bytes.
+constexpr int kQ4_0x16Rows = 16;
+constexpr size_t kQ4_0x16TileBytes = 288;
 
 // y[t * ldy + r] = dot(row r of the weights, activation row t) for r < n_rows, t < n_tok.
 // `act` rows are `act_row_bytes` apart: prepared Q8 rows for quantized weights, plain
@@ -51,7 +67,8 @@ struct KernelTable {
   TileFn q4_0;
   TileFn q4_k;
   TileFn q6_k;
-  TileFn q4_0r;  // repacked Q4_0
+  TileFn q4_0r;    // repacked Q4_0, 64-value groups
+  TileFn q4_0x16;  // repacked Q4_0, 16 rows interleaved (`w` starts a row group)
   PrepFn prep_q8;
   float (*dot_f32)(const float* a, const float* b, int n);
   void (*axpy_f32)(float alpha, const float* x, float* y, int n);
@@ -63,6 +80,9 @@ struct KernelTable {
 };
 
 const KernelTable& PortableKernels();
+// The portable tile for row-interleaved Q4_0, which the AVX2 table uses too.
+void PortableTileQ4_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
 const KernelTable& Avx2Kernels();
 const KernelTable& Avx512Kernels();
 const KernelTable& Avx512VnniKernels();

@@ -27,6 +27,7 @@ void PrepQ8(const float* x, int cols, uint8_t* out) {
   auto* dvec = reinterpret_cast<float*>(out + ActQ8DvecOffset(cols));
   auto* d = reinterpret_cast<float*>(out + ActQ8DOffset(cols));
   auto* dsum = reinterpret_cast<float*>(out + ActQ8DsumOffset(cols));
+  auto* sums = reinterpret_cast<int32_t*>(out + ActQ8SumOffset(cols));
   for (int b = 0; b < cols / 32; ++b) {
     const float* xb = x + 32 * b;
     float amax = 0;
@@ -47,6 +48,7 @@ void PrepQ8(const float* x, int cols, uint8_t* out) {
     }
     d[b] = scale;
     dsum[b] = scale * static_cast<float>(sum);
+    sums[b] = sum;
   }
 }
 
@@ -179,6 +181,27 @@ float DotBf16(const uint8_t* w, const uint8_t* act, int cols) {
   return total;
 }
 
+// Row i of a 16-row group of interleaved Q4_0 (see kernels_impl.h) against one
+// activation row.
+float DotQ4_0x16(const uint8_t* group, int i, const uint8_t* act, int cols) {
+  ActQ8 a = ActRow(act, cols);
+  float total = 0;
+  for (int b = 0; b < cols / 32; ++b) {
+    const uint8_t* tile = group + static_cast<size_t>(b) * kQ4_0x16TileBytes;
+    int sum = 0;
+    for (int e = 0; e < 32; ++e) {
+      const int k = e / 4, j = e % 4;
+      const uint8_t byte = tile[32 + 64 * (k % 4) + 4 * i + j];
+      const int q = k < 4 ? (byte & 0xF) : (byte >> 4);
+      sum += (q - 8) * a.qs[32 * b + e];
+    }
+    uint16_t d;
+    std::memcpy(&d, tile + 2 * i, 2);
+    total += HalfToFloat(d) * a.d[b] * static_cast<float>(sum);
+  }
+  return total;
+}
+
 template <float (*Dot)(const uint8_t*, const uint8_t*, int)>
 void Tile(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
           size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
@@ -211,11 +234,21 @@ void PlainValues(const float* p, const float* v, size_t stride, int n, int hd, f
 
 }  // namespace
 
+void PortableTileQ4_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
+  for (int t = 0; t < n_tok; ++t) {
+    for (int r = 0; r < n_rows; ++r) {
+      const uint8_t* group = w + static_cast<size_t>(r / 16) * 16 * w_row_bytes;
+      y[t * ldy + r] = DotQ4_0x16(group, r % 16, act + t * act_row_bytes, cols);
+    }
+  }
+}
+
 const KernelTable& PortableKernels() {
   static const KernelTable table = {
-      Tile<DotF32>,  Tile<DotF16>,  Tile<DotBf16>,  Tile<DotQ8_0>, Tile<DotQ4_0>,
-      Tile<DotQ4_K>, Tile<DotQ6_K>, Tile<DotQ4_0R>, PrepQ8,        PlainDot,
-      PlainAxpy,     PlainScores,   PlainValues,
+      Tile<DotF32>,  Tile<DotF16>,  Tile<DotBf16>,  Tile<DotQ8_0>,       Tile<DotQ4_0>,
+      Tile<DotQ4_K>, Tile<DotQ6_K>, Tile<DotQ4_0R>, PortableTileQ4_0x16, PrepQ8,
+      PlainDot,      PlainAxpy,     PlainScores,    PlainValues,
   };
   return table;
 }

@@ -261,7 +261,7 @@ Result<std::unique_ptr<Model>> Model::FromGguf(GgufFile file, const LoadOptions&
     // projection gets its own repacked copy even when it is tied to the embedding.
     auto repack = [&](WeightMatrix& w) {
       std::vector<uint8_t> storage;
-      if (auto packed = Repack(w, storage)) {
+      if (auto packed = Repack(w, storage, options.isa.value_or(DetectIsa()))) {
         w = *packed;
         m->repacked_.push_back(std::move(storage));
       }

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,8 @@ struct LoadOptions {
   // pages of those matrices are then never touched again (the OS can drop them), so memory
   // stays at about one copy of the weights; off, every matrix is read from the map.
   bool repack = true;
+  // The instruction set to repack for (see Repack); nullopt: the best this CPU has.
+  std::optional<Isa> isa;
 };
 
 class Model {

@@ -100,30 +100,44 @@ TEST(KernelsTest, EveryTypeAndInstructionSetMatchesTheFloat64Reference) {
 }
 
 TEST(KernelsTest, RepackedQ4_0MatchesTheFileLayoutOnEveryInstructionSet) {
-  // Odd block counts (a half-empty last group) and more than 16 blocks (two scale loads).
-  for (int64_t cols : {32, 160, 544, 1024}) {
-    Matrix m = MakeMatrix(TensorType::kQ4_0, 13, cols, 21);
-    std::vector<uint8_t> storage;
-    auto packed = Repack(m.View(), storage);
-    ASSERT_TRUE(packed.has_value());
-    EXPECT_TRUE(packed->repacked);
-    for (int n : {1, 3, 9}) {
-      std::vector<float> x = Gaussian(static_cast<size_t>(n * cols), 2 + n);
-      std::vector<float> want(static_cast<size_t>(n * m.rows));
-      MatMulScratch scratch;
-      MatMul(Isa::kPortable, m.View(), x.data(), n, want.data(), scratch, nullptr);
-      std::vector<double> ref(want.begin(), want.end());
-      for (Isa isa : AvailableIsas()) {
-        std::vector<float> got(want.size(), NAN);
-        MatMul(isa, *packed, x.data(), n, got.data(), scratch, nullptr);
-        EXPECT_LE(ScaledMaxError(got, ref), 2e-5) << IsaName(isa) << " cols=" << cols << " n=" << n;
+  // Both layouts (per-row groups of 64 for AVX2 and below, 16 interleaved rows for
+  // AVX-512), computed by every instruction set: odd block counts (a half-empty group),
+  // more than 16 blocks, and row counts that leave a partial group of 16.
+  for (Isa layout_isa : {Isa::kAvx2, Isa::kAvx512Vnni}) {
+    for (int64_t cols : {32, 160, 544, 1024}) {
+      for (int64_t rows : {13, 16, 37}) {
+        Matrix m = MakeMatrix(TensorType::kQ4_0, rows, cols, 21);
+        std::vector<uint8_t> storage;
+        auto packed = Repack(m.View(), storage, layout_isa);
+        ASSERT_TRUE(packed.has_value());
+        EXPECT_EQ(packed->layout,
+                  layout_isa == Isa::kAvx2 ? WeightLayout::kQ4_0x64 : WeightLayout::kQ4_0x16);
+        for (int n : {1, 3, 9}) {
+          std::vector<float> x = Gaussian(static_cast<size_t>(n * cols), 2 + n);
+          std::vector<float> want(static_cast<size_t>(n * m.rows));
+          MatMulScratch scratch;
+          MatMul(Isa::kPortable, m.View(), x.data(), n, want.data(), scratch, nullptr);
+          std::vector<double> ref(want.begin(), want.end());
+          for (Isa isa : AvailableIsas()) {
+            std::vector<float> got(want.size(), NAN);
+            MatMul(isa, *packed, x.data(), n, got.data(), scratch, nullptr);
+            EXPECT_LE(ScaledMaxError(got, ref), 2e-5)
+                << IsaName(isa) << " cols=" << cols << " rows=" << rows << " n=" << n;
+          }
+          // A row range that does not start a group of 16.
+          std::vector<float> part(static_cast<size_t>(n) * 8, -1.0f);
+          MatMulRows(DetectIsa(), *packed, 3, 11, x.data(), n, part.data(), 8, scratch, nullptr);
+          for (int t = 0; t < n; ++t) {
+            for (int r = 0; r < 8; ++r) EXPECT_NEAR(part[t * 8 + r], want[t * rows + 3 + r], 1e-4);
+          }
+        }
       }
     }
   }
   // Other types have no repacked layout.
   Matrix f16 = MakeMatrix(TensorType::kF16, 4, 64, 1);
   std::vector<uint8_t> storage;
-  EXPECT_FALSE(Repack(f16.View(), storage).has_value());
+  EXPECT_FALSE(Repack(f16.View(), storage, DetectIsa()).has_value());
 }
 
 TEST(KernelsTest, ThreadedRowRangesMatchTheSingleThreadedResult) {

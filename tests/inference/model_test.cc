@@ -278,8 +278,8 @@ TEST(ModelTest, RepackedWeightsGiveTheSameLogits) {
   file_layout.repack = false;
   auto plain = *Model::FromGguf(*GgufFile::Parse(bytes), file_layout);
   auto packed = *Model::FromGguf(*GgufFile::Parse(bytes));
-  EXPECT_FALSE(plain->layers()[0].wq.repacked);
-  EXPECT_TRUE(packed->layers()[0].wq.repacked);
+  EXPECT_EQ(plain->layers()[0].wq.layout, WeightLayout::kFile);
+  EXPECT_NE(packed->layers()[0].wq.layout, WeightLayout::kFile);
   auto a = *(*Context::Create(*plain, {}))->Eval(kPrompt, 0, true);
   auto b = *(*Context::Create(*packed, {}))->Eval(kPrompt, 0, true);
   EXPECT_LE(RelativeError(b, a), 1e-5);
