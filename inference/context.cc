@@ -11,18 +11,6 @@
 namespace pareto::inference {
 namespace {
 
-// out = x / rms(x) * weight, for each of n rows of `dim` values.
-void RmsNorm(const float* x, const float* weight, int n, int dim, float eps, float* out) {
-  for (int i = 0; i < n; ++i) {
-    const float* xi = x + static_cast<size_t>(i) * dim;
-    float* oi = out + static_cast<size_t>(i) * dim;
-    double ss = 0;
-    for (int d = 0; d < dim; ++d) ss += static_cast<double>(xi[d]) * xi[d];
-    float scale = static_cast<float>(1.0 / std::sqrt(ss / dim + eps));
-    for (int d = 0; d < dim; ++d) oi[d] = xi[d] * scale * weight[d];
-  }
-}
-
 void AddBias(float* x, const std::vector<float>& bias, int n) {
   const size_t dim = bias.size();
   for (int i = 0; i < n; ++i) {
@@ -44,14 +32,6 @@ void Rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style, const
       v[a] = x0 * c - x1 * s;
       v[b] = x0 * s + x1 * c;
     }
-  }
-}
-
-// SwiGLU: gate = silu(gate) * up.
-void SiluMul(float* gate, const float* up, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
   }
 }
 
@@ -212,6 +192,18 @@ Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* lo
     }
   }
 
+  // xn = RMS-normalised x, row by row; x += out (the residual stream).
+  auto norm = [&](const std::vector<float>& weight) {
+    for (int i = 0; i < n; ++i) {
+      RmsNormRow(isa_, x_.data() + i * embd, weight.data(), c.n_embd, c.rms_eps,
+                 xn_.data() + i * embd);
+    }
+  };
+  auto residual = [&] {
+    for (int i = 0; i < n; ++i)
+      AxpyF32(isa_, 1.0f, out_.data() + i * embd, x_.data() + i * embd, c.n_embd);
+  };
+
   auto matmul = [&](const WeightMatrix& w, const float* in, float* out) {
     MatMul(isa_, w, in, n, out, mm_scratch_, &pool_);
     counters.flops += 2.0 * static_cast<double>(w.rows) * w.cols * n;
@@ -221,7 +213,7 @@ Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* lo
   for (int l = 0; l < c.n_layer; ++l) {
     const LayerWeights& w = model_.layers()[l];
     // Attention block.
-    RmsNorm(x_.data(), w.attn_norm.data(), n, c.n_embd, c.rms_eps, xn_.data());
+    norm(w.attn_norm);
     matmul(w.wq, xn_.data(), q_.data());
     matmul(w.wk, xn_.data(), k_.data());
     matmul(w.wv, xn_.data(), v_.data());
@@ -240,15 +232,18 @@ Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* lo
     }
     Attention(l, n, seqs.data(), positions.data());
     matmul(w.wo, att_.data(), out_.data());
-    for (size_t j = 0; j < n * embd; ++j) x_[j] += out_[j];
+    residual();
 
     // Feed-forward block.
-    RmsNorm(x_.data(), w.ffn_norm.data(), n, c.n_embd, c.rms_eps, xn_.data());
+    norm(w.ffn_norm);
     matmul(w.w_gate, xn_.data(), gate_.data());
     matmul(w.w_up, xn_.data(), up_.data());
-    SiluMul(gate_.data(), up_.data(), static_cast<size_t>(n) * c.n_ff);
+    for (int i = 0; i < n; ++i) {
+      const size_t row = static_cast<size_t>(i) * c.n_ff;
+      SiluMul(isa_, gate_.data() + row, up_.data() + row, c.n_ff);
+    }
     matmul(w.w_down, gate_.data(), out_.data());
-    for (size_t j = 0; j < n * embd; ++j) x_[j] += out_[j];
+    residual();
 
     counters.weight_bytes +=
         (w.attn_norm.size() + w.ffn_norm.size() + w.bq.size() + w.bk.size() + w.bv.size()) *
@@ -269,8 +264,8 @@ Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* lo
     int k = 0;
     for (int i = 0; i < n; ++i) {
       if (!batch[i].logits) continue;
-      RmsNorm(x_.data() + i * embd, model_.output_norm().data(), 1, c.n_embd, c.rms_eps,
-              rows.data() + k * embd);
+      RmsNormRow(isa_, x_.data() + i * embd, model_.output_norm().data(), c.n_embd, c.rms_eps,
+                 rows.data() + k * embd);
       ++k;
     }
     logits->resize(static_cast<size_t>(n_logits) * c.n_vocab);

@@ -258,4 +258,10 @@ void AttentionValues(Isa isa, const float* p, const float* v, size_t stride, int
   Table(isa).attn_values(p, v, stride, n, hd, out);
 }
 
+void RmsNormRow(Isa isa, const float* x, const float* weight, int n, float eps, float* out) {
+  Table(isa).rms_norm(x, weight, n, eps, out);
+}
+
+void SiluMul(Isa isa, float* gate, const float* up, int n) { Table(isa).silu_mul(gate, up, n); }
+
 }  // namespace pareto::inference

@@ -86,4 +86,10 @@ void AttentionScores(Isa isa, const float* q, const float* k, size_t stride, int
 void AttentionValues(Isa isa, const float* p, const float* v, size_t stride, int n, int hd,
                      float* out);
 
+// out = x / sqrt(mean(x^2) + eps) * weight, over n values (one row).
+void RmsNormRow(Isa isa, const float* x, const float* weight, int n, float eps, float* out);
+// gate = gate * sigmoid(gate) * up (SwiGLU), over n values. The SIMD versions use our own
+// exponential, within a few units in the last place of the float result.
+void SiluMul(Isa isa, float* gate, const float* up, int n);
+
 }  // namespace pareto::inference

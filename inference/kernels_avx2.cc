@@ -480,6 +480,56 @@ void Values(const float* p, const float* v, size_t stride, int n, int hd, float*
   }
 }
 
+// e^x for x in [-87, 87] (clamped): 2^(x log2 e) as 2^n * 2^f, |f| <= 1/2, with 2^f from
+// its Taylor polynomial to degree 6 (relative error about 1e-7).
+inline __m256 Exp(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(87.0f));
+  const __m256 t = _mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f));
+  const __m256 n = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256 f = _mm256_sub_ps(t, n);
+  __m256 p = _mm256_set1_ps(1.540353e-4f);
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.333356e-3f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.618129e-3f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550411e-2f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402265e-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931472e-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+  const __m256i bits = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
+  return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), bits));
+}
+
+void SiluMulV(float* gate, const float* up, int n) {
+  int i = 0;
+  const __m256 one = _mm256_set1_ps(1.0f);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    const __m256 e = Exp(_mm256_sub_ps(_mm256_setzero_ps(), g));
+    _mm256_storeu_ps(
+        gate + i, _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(one, e)), _mm256_loadu_ps(up + i)));
+  }
+  for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void RmsNormV(const float* x, const float* w, int n, float eps, float* out) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+    acc0 = _mm256_fmadd_ps(a, a, acc0);
+    acc1 = _mm256_fmadd_ps(b, b, acc1);
+  }
+  double ss = Hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const __m256 scale = _mm256_set1_ps(static_cast<float>(1.0 / std::sqrt(ss / n + eps)));
+  i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), scale),
+                                            _mm256_loadu_ps(w + i)));
+  }
+  const float s = _mm256_cvtss_f32(scale);
+  for (; i < n; ++i) out[i] = x[i] * s * w[i];
+}
+
 }  // namespace
 
 const KernelTable& Avx2Kernels() {
@@ -498,6 +548,8 @@ const KernelTable& Avx2Kernels() {
       Axpy,
       Scores,
       Values,
+      RmsNormV,
+      SiluMulV,
   };
   return table;
 }

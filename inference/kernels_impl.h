@@ -77,6 +77,10 @@ struct KernelTable {
                       float* out);
   // out = sum over j < n of p[j] * (v + j * stride).
   void (*attn_values)(const float* p, const float* v, size_t stride, int n, int hd, float* out);
+  // out = x / sqrt(mean(x^2) + eps) * w, over n values.
+  void (*rms_norm)(const float* x, const float* w, int n, float eps, float* out);
+  // gate = silu(gate) * up, over n values.
+  void (*silu_mul)(float* gate, const float* up, int n);
 };
 
 const KernelTable& PortableKernels();

@@ -227,6 +227,17 @@ void PlainScores(const float* q, const float* k, size_t stride, int n, int hd, f
   for (int j = 0; j < n; ++j) out[j] = scale * PlainDot(q, k + j * stride, hd);
 }
 
+void PlainRmsNorm(const float* x, const float* w, int n, float eps, float* out) {
+  double ss = 0;
+  for (int i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const float scale = static_cast<float>(1.0 / std::sqrt(ss / n + eps));
+  for (int i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
+}
+
+void PlainSiluMul(float* gate, const float* up, int n) {
+  for (int i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
 void PlainValues(const float* p, const float* v, size_t stride, int n, int hd, float* out) {
   for (int d = 0; d < hd; ++d) out[d] = 0;
   for (int j = 0; j < n; ++j) PlainAxpy(p[j], v + j * stride, out, hd);
@@ -246,9 +257,10 @@ void PortableTileQ4_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const
 
 const KernelTable& PortableKernels() {
   static const KernelTable table = {
-      Tile<DotF32>,  Tile<DotF16>,  Tile<DotBf16>,  Tile<DotQ8_0>,       Tile<DotQ4_0>,
-      Tile<DotQ4_K>, Tile<DotQ6_K>, Tile<DotQ4_0R>, PortableTileQ4_0x16, PrepQ8,
-      PlainDot,      PlainAxpy,     PlainScores,    PlainValues,
+      Tile<DotF32>,        Tile<DotF16>,  Tile<DotBf16>, Tile<DotQ8_0>,
+      Tile<DotQ4_0>,       Tile<DotQ4_K>, Tile<DotQ6_K>, Tile<DotQ4_0R>,
+      PortableTileQ4_0x16, PrepQ8,        PlainDot,      PlainAxpy,
+      PlainScores,         PlainValues,   PlainRmsNorm,  PlainSiluMul,
   };
   return table;
 }

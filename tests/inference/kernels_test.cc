@@ -202,6 +202,29 @@ TEST(KernelsTest, AttentionScoresAndValuesMatchPlainLoops) {
   }
 }
 
+TEST(KernelsTest, RmsNormAndSwiGluMatchDoublePrecision) {
+  for (int n : {1, 17, 64, 1000}) {
+    std::vector<float> x = Gaussian(n, 5, 3.0f), w = Gaussian(n, 6), up = Gaussian(n, 7);
+    x[0] = 90.0f;  // beyond the exponential's clamp: silu(90) is 90
+    double ss = 0;
+    for (float v : x) ss += double{v} * v;
+    const double scale = 1.0 / std::sqrt(ss / n + 1e-5);
+    for (Isa isa : AvailableIsas()) {
+      std::vector<float> out(n);
+      RmsNormRow(isa, x.data(), w.data(), n, 1e-5f, out.data());
+      std::vector<float> gate = x;
+      SiluMul(isa, gate.data(), up.data(), n);
+      for (int i = 0; i < n; ++i) {
+        const double want_norm = x[i] * scale * w[i];
+        EXPECT_NEAR(out[i], want_norm, 1e-5 * (1 + std::fabs(want_norm))) << IsaName(isa);
+        const double want_silu = x[i] / (1 + std::exp(-double{x[i]})) * up[i];
+        EXPECT_NEAR(gate[i], want_silu, 1e-5 * (1 + std::fabs(want_silu)))
+            << IsaName(isa) << " " << x[i];
+      }
+    }
+  }
+}
+
 TEST(ThreadPoolTest, RunsEveryTaskExactlyOnce) {
   ThreadPool pool(4);
   for (int round = 0; round < 50; ++round) {
