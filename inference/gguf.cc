@@ -656,6 +656,18 @@ std::span<const uint8_t> GgufFile::TensorData(const GgufTensorInfo& info) const 
   return bytes_.subspan(data_offset_ + info.offset, info.bytes);
 }
 
+void GgufFile::ReleasePages(std::span<const uint8_t> bytes) const {
+  if (mapping_ == nullptr || bytes.empty()) return;
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(bytes.data());
+  const auto end = begin + bytes.size();
+  const auto map_begin = reinterpret_cast<uintptr_t>(mapping_->address);
+  if (begin < map_begin || end > map_begin + mapping_->length) return;
+  const uintptr_t first = (begin + page - 1) / page * page;
+  const uintptr_t last = end / page * page;
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 // ---- Writing ----
 
 Status GgufWriter::SetAlignment(uint32_t alignment) {

@@ -160,6 +160,11 @@ class GgufFile {
   // The tensor's bytes inside the mapped file (checked at open to lie within it).
   std::span<const uint8_t> TensorData(const GgufTensorInfo& info) const;
 
+  // Tells the OS the whole pages inside `bytes` (a part of this file) will not be needed
+  // soon, so it can drop them from memory; they are read again from the file if touched.
+  // Used after copying a tensor into another layout. No effect on parsed byte buffers.
+  void ReleasePages(std::span<const uint8_t> bytes) const;
+
  private:
   struct Mapping;
   friend class GgufParser;

@@ -262,6 +262,11 @@ Result<std::unique_ptr<Model>> Model::FromGguf(GgufFile file, const LoadOptions&
     auto repack = [&](WeightMatrix& w) {
       std::vector<uint8_t> storage;
       if (auto packed = Repack(w, storage, options.isa.value_or(DetectIsa()))) {
+        // The file's copy is not read again (unless it is also the embedding): let the OS
+        // drop its pages, so memory holds one copy of the weights.
+        if (w.data != m->token_embd_.data) {
+          f.ReleasePages({w.data, w.row_bytes * static_cast<size_t>(w.rows)});
+        }
         w = *packed;
         m->repacked_.push_back(std::move(storage));
       }

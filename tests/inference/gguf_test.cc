@@ -298,6 +298,10 @@ TEST(GgufTest, WritesAndMapsFiles) {
   auto file = GgufFile::Open(path.string());
   ASSERT_TRUE(file.ok()) << file.message();
   EXPECT_EQ(*file->GetString("general.architecture"), "llama");
+  // Released pages come back from the file when read again.
+  const GgufTensorInfo* b = file->FindTensor("b");
+  file->ReleasePages(file->TensorData(*b));
+  EXPECT_EQ(file->TensorData(*b)[67], 7);
   auto copy = *file;  // copies share the mapping
   file = Status::Error("dropped");
   EXPECT_EQ(copy.TensorData(*copy.FindTensor("b"))[0], 7);
