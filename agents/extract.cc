@@ -291,7 +291,7 @@ std::optional<DecimalNumber> parse_decimal(std::string_view text) {
                            : out.integer.find_first_not_of('0'));
   while (!out.fraction.empty() && out.fraction.back() == '0') out.fraction.pop_back();
   const std::string full = (out.negative ? "-" : "") + t;
-  out.value = std::strtod(full.c_str(), nullptr);
+  out.value = std::strtold(full.c_str(), nullptr);
   if (out.integer.empty() && out.fraction.empty() && !out.has_exponent) out.negative = false;
   return out;
 }

@@ -88,7 +88,7 @@ struct DecimalNumber {
   std::string integer;
   std::string fraction;
   bool has_exponent = false;
-  double value = 0;  // strtod of the text (may be inf for huge exponents)
+  long double value = 0;  // strtold of the text: exact for integers below 2^64 on x86-64
 };
 // Parses text that is exactly one number in find_last_number's form (surrounding whitespace
 // allowed); nullopt for anything else.

@@ -45,7 +45,8 @@ json verdict_json(const GraderVerdict& v) {
           {"weight", v.weight},
           {"passed", v.passed},
           {"score", v.score},
-          {"reason", v.reason}};
+          {"reason", v.reason},
+          {"error", v.error}};
 }
 
 Result<GraderVerdict> verdict_from_json(const json& j) {
@@ -53,7 +54,7 @@ Result<GraderVerdict> verdict_from_json(const json& j) {
   GraderVerdict v;
   for (Status s : {read_field(j, "grader", v.grader), read_field(j, "weight", v.weight),
                    read_field(j, "passed", v.passed), read_field(j, "score", v.score),
-                   read_field(j, "reason", v.reason)}) {
+                   read_field(j, "reason", v.reason), read_field(j, "error", v.error)}) {
     if (!s.ok()) return s.WithContext("graders");
   }
   return v;

@@ -50,6 +50,7 @@ struct GraderVerdict {
   bool passed = false;   //
   double score = 0;      // in [0, 1]: 1/0 for pass/fail graders, a judge's score for judge
   std::string reason;    // why, for people: "expected 357, got 356"
+  bool error = false;    // the grader could not run (reason says why): not a wrong answer
 };
 
 struct LatencyFigures {

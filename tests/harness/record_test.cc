@@ -42,7 +42,8 @@ ItemRecord full_record() {
   r.completion = "357\n\"quoted\" \xE2\x9C\x93";
   r.answer = "357";
   r.finish_reason = "stop";
-  r.graders = {{"number", 2.0, true, 1.0, "357 == 357"}, {"contains", 1.0, false, 0.0, "no"}};
+  r.graders = {{"number", 2.0, true, 1.0, "357 == 357"}, {"contains", 1.0, false, 0.0, "no"},
+               {"judge", 1.0, false, 0.0, "judge callback failed", true}};
   r.score = 2.0 / 3.0;
   r.passed = false;
   r.status = ItemStatus::kBudget;
@@ -67,7 +68,9 @@ TEST(RecordTest, JsonRoundTripKeepsEveryField) {
   Result<ItemRecord> back = record_from_json(to_json(r));
   ASSERT_TRUE(back.ok()) << back.message();
   expect_same(r, *back);
-  EXPECT_EQ(back->graders.size(), 2u);
+  ASSERT_EQ(back->graders.size(), 3u);
+  EXPECT_FALSE(back->graders[1].error);
+  EXPECT_TRUE(back->graders[2].error);
   EXPECT_EQ(back->status, ItemStatus::kBudget);
   ASSERT_TRUE(back->energy.has_value());
   EXPECT_EQ(back->energy->source, "modelled");
