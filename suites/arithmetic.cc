@@ -102,42 +102,6 @@ std::unique_ptr<spec::Generator> comparison() {
   });
 }
 
-std::int64_t apply(char op, std::int64_t x, std::int64_t y) {
-  return op == '+' ? x + y : op == '-' ? x - y : x * y;
-}
-
-// The value of n[0] ops[0] n[1] ops[1] ... with * before + and -, left to right.
-std::int64_t evaluate(const std::vector<std::int64_t>& n, const std::string& ops) {
-  std::vector<std::int64_t> terms{n[0]};
-  std::string term_ops;
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (ops[i] == '*') {
-      terms.back() *= n[i + 1];
-    } else {
-      term_ops += ops[i];
-      terms.push_back(n[i + 1]);
-    }
-  }
-  std::int64_t value = terms[0];
-  for (std::size_t i = 0; i < term_ops.size(); ++i) value = apply(term_ops[i], value, terms[i + 1]);
-  return value;
-}
-
-std::vector<spec::ParamProblem> check_operators(const json& params) {
-  const std::string ops = params.value("operators", std::string());
-  if (ops.empty()) return {{"operators", "`operators` must name at least one of + - *"}};
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (ops[i] != '+' && ops[i] != '-' && ops[i] != '*') {
-      return {{"operators", fmt::format("`operators` may only hold the characters + - *, not '{}'",
-                                        ops.substr(i, 1))}};
-    }
-    if (ops.find(ops[i]) != i) {
-      return {{"operators", fmt::format("`operators` lists '{}' twice", ops.substr(i, 1))}};
-    }
-  }
-  return {};
-}
-
 std::unique_ptr<spec::Generator> missing_operator() {
   spec::GeneratorInfo info{
       "missing_operator",
@@ -168,12 +132,12 @@ std::unique_ptr<spec::Generator> missing_operator() {
           }
           for (std::size_t i = 0; i + 1 < terms; ++i) ops += allowed[rng.below(allowed.size())];
           hidden = rng.below(ops.size());
-          const std::int64_t result = evaluate(n, ops);
+          const std::int64_t result = evaluate_infix(n, ops);
           int fits = 0;
           for (char candidate : allowed) {
             std::string trial = ops;
             trial[hidden] = candidate;
-            fits += evaluate(n, trial) == result;
+            fits += evaluate_infix(n, trial) == result;
           }
           if (fits == 1) break;
         }
@@ -181,7 +145,7 @@ std::unique_ptr<spec::Generator> missing_operator() {
         for (std::size_t i = 0; i < ops.size(); ++i) {
           equation += fmt::format(" {} {}", i == hidden ? '?' : ops[i], n[i + 1]);
         }
-        equation += fmt::format(" = {}", evaluate(n, ops));
+        equation += fmt::format(" = {}", evaluate_infix(n, ops));
         std::string choices;
         for (char c : allowed)
           choices += choices.empty() ? std::string(1, c) : fmt::format(", {}", c);

@@ -1,5 +1,7 @@
 #include "suites/builtin.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -123,11 +125,46 @@ std::string join_numbers(const std::vector<std::int64_t>& values) {
   return out;
 }
 
+std::int64_t evaluate_infix(const std::vector<std::int64_t>& n, std::string_view ops) {
+  auto apply = [](char op, std::int64_t x, std::int64_t y) {
+    return op == '+' ? x + y : op == '-' ? x - y : x * y;
+  };
+  std::vector<std::int64_t> terms{n[0]};
+  std::string term_ops;
+  for (std::size_t i = 0; i < ops.size() && i + 1 < n.size(); ++i) {
+    if (ops[i] == '*') {
+      terms.back() *= n[i + 1];
+    } else {
+      term_ops += ops[i];
+      terms.push_back(n[i + 1]);
+    }
+  }
+  std::int64_t value = terms[0];
+  for (std::size_t i = 0; i < term_ops.size(); ++i) value = apply(term_ops[i], value, terms[i + 1]);
+  return value;
+}
+
+std::vector<spec::ParamProblem> check_operators(const nlohmann::json& params) {
+  const std::string ops = params.value("operators", std::string());
+  if (ops.empty()) return {{"operators", "`operators` must name at least one of + - *"}};
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i] != '+' && ops[i] != '-' && ops[i] != '*') {
+      return {{"operators", fmt::format("`operators` may only hold the characters + - *, not '{}'",
+                                        ops.substr(i, 1))}};
+    }
+    if (ops.find(ops[i]) != i) {
+      return {{"operators", fmt::format("`operators` lists '{}' twice", ops.substr(i, 1))}};
+    }
+  }
+  return {};
+}
+
 spec::GeneratorRegistry builtin_generators() {
   spec::GeneratorRegistry registry;
   add_arithmetic_generators(registry);
   add_text_generators(registry);
   add_structured_generators(registry);
+  add_code_generators(registry);
   return registry;
 }
 

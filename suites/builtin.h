@@ -52,9 +52,17 @@ std::int64_t with_digits(Rng& rng, std::int64_t digits);
 // "3 1 4": the form lists take in questions and answers.
 std::string join_numbers(const std::vector<std::int64_t>& values);
 
+// The value of n[0] ops[0] n[1] ops[1] ... (ops from + - *, one fewer than n) with the usual
+// precedence: * before + and -, then left to right.
+std::int64_t evaluate_infix(const std::vector<std::int64_t>& n, std::string_view ops);
+
+// The `operators` parameter's constraint: some of + - *, each at most once.
+std::vector<spec::ParamProblem> check_operators(const nlohmann::json& params);
+
 // The generator families, one registration function per source file.
 void add_arithmetic_generators(spec::GeneratorRegistry& registry);
 void add_text_generators(spec::GeneratorRegistry& registry);
 void add_structured_generators(spec::GeneratorRegistry& registry);
+void add_code_generators(spec::GeneratorRegistry& registry);
 
 }  // namespace pareto::suites

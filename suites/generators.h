@@ -18,6 +18,12 @@
 //   balanced_brackets                       whether a bracket string is balanced (yes/no)
 //   missing_operator                        the operator hidden in an equation
 //   unit_conversion                         converting a quantity between units (integers)
+//   expression                              the value of an integer Python expression
+//   list_expression                         xs[i], len, min, max or sum of a list literal
+//   bool_expression                         and/or/not over True/False or comparisons
+//   string_expression                       len, s[i], s[i:j], count or find on a string
+//
+// suites/training.h draws training examples from the same generators under training seeds.
 #pragma once
 
 #include "spec/generator.h"

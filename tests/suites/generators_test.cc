@@ -49,9 +49,11 @@ std::size_t digit_count(std::int64_t v) { return std::to_string(v).size(); }
 
 TEST(BuiltinGenerators, HasEveryFamilySorted) {
   const std::vector<std::string> expected = {
-      "addition",   "balanced_brackets", "comparison",     "count_char",     "csv_sum",
-      "json_field", "missing_operator",  "multiplication", "program_output", "reverse_list",
-      "sort_list",  "subtraction",       "unit_conversion"};
+      "addition",        "balanced_brackets", "bool_expression",   "comparison",
+      "count_char",      "csv_sum",           "expression",        "json_field",
+      "list_expression", "missing_operator",  "multiplication",    "program_output",
+      "reverse_list",    "sort_list",         "string_expression", "subtraction",
+      "unit_conversion"};
   EXPECT_EQ(registry().names(), expected);
 }
 
@@ -134,18 +136,23 @@ TEST(BuiltinGenerators, GoldenFirstSamples) {
   const std::map<std::string, std::string> golden = {
       {"addition", R"g({"a":976,"answer":1431,"b":455})g"},
       {"balanced_brackets", R"g({"answer":"no","brackets":")([[]()]"})g"},
+      {"bool_expression", R"g({"answer":"True","expression":"not False or not True or True"})g"},
       {"comparison", R"g({"a":519,"answer":">","b":273})g"},
       {"count_char", R"g({"answer":0,"letter":"u","word":"bacdfced"})g"},
       {"csv_sum",
        R"g({"answer":247,"column":"limes","table":"kiwis,limes,pears\n35,90,92\n81,74,50\n8,30,27\n67,53,83"})g"},
+      {"expression", R"g({"answer":19,"expression":"2+9+8"})g"},
       {"json_field",
        R"g({"answer":"green","object":"{\"code\": \"oak\", \"owner\": \"red\", \"city\": \"green\"}","path":"city"})g"},
+      {"list_expression",
+       R"g({"answer":9,"expression":"max([2, 4, 9, 0])","list":"[2, 4, 9, 0]"})g"},
       {"missing_operator", R"g({"answer":"+","equation":"3 ? 9 = 12"})g"},
       {"multiplication", R"g({"a":57,"answer":2793,"b":49})g"},
       {"program_output",
        R"g({"answer":2,"program":"x = 0\ny = 4\nif x == 0:\n    y = y + x\nelse:\n    y = x - y\nif y < 5:\n    x = 2\nelse:\n    x = x + y\nif x == 0:\n    y = x - y\nelse:\n    y = y - 4\ny = x + y\nprint(x)"})g"},
       {"reverse_list", R"g({"answer":"8 5 7 0 0","list":"0 0 7 5 8"})g"},
       {"sort_list", R"g({"answer":"0 2 4 6 9","list":"0 6 9 4 2"})g"},
+      {"string_expression", R"g({"answer":"'c'","expression":"'ccacd'[0]","word":"ccacd"})g"},
       {"subtraction", R"g({"a":581,"answer":-59,"b":640})g"},
       {"unit_conversion", R"g({"answer":2000,"from":"L","to":"mL","value":2})g"},
   };
