@@ -66,12 +66,15 @@ TEST(RepositorySpecs, EverySuiteChecksStrictly) {
   options.strict = true;
   const CheckResult r = check_files(files, generators, options);
   EXPECT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
-  // The examples cover every kind of task.
+  // The examples cover every kind of task; the core suite and its CI subset are among them.
   std::set<TaskKind> kinds;
+  std::set<std::string> names;
   for (const Suite& s : r.project.suites) {
+    names.insert(s.name);
     for (const Task& t : s.tasks) kinds.insert(t.kind);
   }
   EXPECT_EQ(kinds.size(), 3u);
+  EXPECT_TRUE(names.count("core") && names.count("core.ci"));
 }
 
 TEST(RepositorySpecs, EverySuiteIsInCanonicalForm) {
