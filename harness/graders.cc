@@ -75,26 +75,6 @@ GraderVerdict error_verdict(const spec::Grader& g, std::string reason) {
   return v;
 }
 
-std::string operand_text(const spec::Operand& op, const spec::Sample& sample) {
-  if (op.is_field()) {
-    auto it = sample.fields.find(*op.field);
-    return it == sample.fields.end() ? std::string() : spec::field_text(*it);
-  }
-  if (op.literal.is_string()) {
-    return spec::render_template(op.literal.get_ref<const std::string&>(), sample.fields);
-  }
-  return spec::field_text(op.literal);
-}
-
-nlohmann::json operand_value(const spec::Operand& op, const spec::Sample& sample) {
-  if (op.is_field()) {
-    auto it = sample.fields.find(*op.field);
-    return it == sample.fields.end() ? nlohmann::json() : *it;
-  }
-  if (op.literal.is_string()) return operand_text(op, sample);
-  return op.literal;
-}
-
 std::string render(const std::string& text, const spec::Sample& sample) {
   return spec::render_template(text, sample.fields);
 }
@@ -517,6 +497,26 @@ GraderVerdict grade_unchanged(const spec::Grader& g, const spec::UnchangedGrader
 }
 
 }  // namespace
+
+std::string operand_text(const spec::Operand& op, const spec::Sample& sample) {
+  if (op.is_field()) {
+    auto it = sample.fields.find(*op.field);
+    return it == sample.fields.end() ? std::string() : spec::field_text(*it);
+  }
+  if (op.literal.is_string()) {
+    return spec::render_template(op.literal.get_ref<const std::string&>(), sample.fields);
+  }
+  return spec::field_text(op.literal);
+}
+
+nlohmann::json operand_value(const spec::Operand& op, const spec::Sample& sample) {
+  if (op.is_field()) {
+    auto it = sample.fields.find(*op.field);
+    return it == sample.fields.end() ? nlohmann::json() : *it;
+  }
+  if (op.literal.is_string()) return operand_text(op, sample);
+  return op.literal;
+}
 
 SandboxLimits sandbox_limits(const spec::Sandbox& s) {
   SandboxLimits l;

@@ -53,6 +53,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,11 @@ class TaskGraders {
   const spec::Task* task_ = nullptr;  // not owned: outlives this
   std::shared_ptr<const std::vector<Compiled>> compiled_;
 };
+
+// An operand's value for a sample: a field's value as it is, a string literal with its
+// templates rendered, any other literal as it is; and the same as text (spec::field_text).
+nlohmann::json operand_value(const spec::Operand& operand, const spec::Sample& sample);
+std::string operand_text(const spec::Operand& operand, const spec::Sample& sample);
 
 // The sandbox limits a task's `sandbox { ... }` gives.
 SandboxLimits sandbox_limits(const spec::Sandbox& sandbox);

@@ -1,7 +1,9 @@
 // check, fmt, list, export: the spec language on the command line.
 //
 //   pareto check [--strict] [--verify] PATH...   diagnostics on stderr, a summary on stdout;
-//                                                exit 2 on any error
+//                                                exit 2 on any error; --verify grades each
+//                                                reference with its graders: exit 1 when one
+//                                                fails, 3 when the sandbox cannot run
 //   pareto fmt [--check] PATH...                 canonical formatting, written atomically;
 //                                                --check exits 1 naming files that would change
 //   pareto list [--json] PATH...                 suite, task, kind, tags, samples
@@ -21,6 +23,8 @@
 #include <vector>
 
 #include "harness/cli/commands.h"
+#include "harness/sandbox.h"
+#include "harness/verify.h"
 #include "spec/checker.h"
 #include "spec/diagnostics.h"
 #include "spec/export.h"
@@ -37,6 +41,8 @@ struct SpecArgs {
   std::vector<std::string> paths;
   bool strict = false;
   bool verify = false;
+  std::size_t verify_samples = 20;  // check --verify
+  bool verbose = false;             // check --verify
   bool check_only = false;  // fmt --check
   bool json = false;        // list --json
   bool no_samples = false;  // export --no-samples
@@ -74,6 +80,97 @@ std::string plural(std::size_t n, const char* one, const char* many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
+// Where a task was declared, as a diagnostic header shows it: relative to the current folder
+// when inside it.
+std::string display_path(const fs::path& file) {
+  std::error_code ec;
+  const fs::path rel = file.lexically_proximate(fs::current_path(ec));
+  if (ec || rel.empty() || *rel.begin() == "..") return file.string();
+  return rel.string();
+}
+
+std::string source_line(const fs::path& file, int line) {
+  std::ifstream in(file, std::ios::binary);
+  std::string text;
+  for (int i = 0; i < line && std::getline(in, text); ++i) {
+  }
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  return text;
+}
+
+spec::Diagnostic verify_failure(const harness::TaskVerification& v) {
+  const spec::Task& task = *v.task;
+  spec::Diagnostic d;
+  d.severity = spec::Severity::kError;
+  d.file = display_path(task.origin.file);
+  d.line = d.end_line = task.origin.line;
+  d.column = task.origin.column;
+  d.end_column = task.origin.column + static_cast<int>(task.id.size());  // the task's name
+  d.source_line = source_line(task.origin.file, task.origin.line);
+  if (d.source_line.empty()) d.column = d.end_column = 0;
+  d.message = fmt::format("{} of task `{}` fails its graders on sample {} ({} of {} checked "
+                          "samples fail)",
+                          v.subject, task.id, v.first_sample, v.failed, v.samples);
+  for (const std::string& reason : v.reasons) {
+    d.notes.push_back(spec::make_line_diagnostic(d.file, d.line, spec::Severity::kNote, reason));
+  }
+  return d;
+}
+
+int run_verify(const SpecArgs& args, const spec::Project& project) {
+  for (const auto& suite : project.suites) {
+    for (const auto& task : suite.tasks) {
+      if (!harness::verify_needs_sandbox(task)) continue;
+      inference::Status available = harness::sandbox_available();
+      if (!available.ok()) {
+        std::fprintf(stderr,
+                     "pareto check --verify: task `%s` needs the sandbox to verify, and the "
+                     "sandbox cannot run here: %s\n",
+                     task.id.c_str(), available.message().c_str());
+        return kRuntime;
+      }
+      break;
+    }
+  }
+  harness::VerifyOptions options;
+  options.max_samples = args.verify_samples;
+  const auto results = harness::verify_project(project, options);
+  std::size_t passed = 0, failed = 0, skipped = 0, samples = 0;
+  spec::Diagnostics failures;
+  for (const auto& v : results) {
+    samples += v.samples;
+    switch (v.outcome) {
+      case harness::TaskVerification::Outcome::kPassed:
+        ++passed;
+        break;
+      case harness::TaskVerification::Outcome::kFailed:
+        ++failed;
+        failures.add(verify_failure(v));
+        break;
+      case harness::TaskVerification::Outcome::kSkipped:
+        ++skipped;
+        break;
+    }
+  }
+  std::fputs(failures.render(render_options()).c_str(), stderr);
+  std::printf("%s\n", fmt::format("verified {} on {}{}: {} passed, {} failed; {} not verifiable",
+                                  plural(passed + failed, "task", "tasks"),
+                                  plural(samples, "sample", "samples"),
+                                  args.verify_samples == 0
+                                      ? ""
+                                      : fmt::format(" (at most {} per task)", args.verify_samples),
+                                  passed, failed, skipped)
+                          .c_str());
+  if (args.verbose) {
+    for (const auto& v : results) {
+      if (v.outcome != harness::TaskVerification::Outcome::kSkipped) continue;
+      std::printf("  not verified: %s/%s: %s\n", v.suite->name.c_str(), v.task->id.c_str(),
+                  v.skip_reason.c_str());
+    }
+  }
+  return failed > 0 ? kFailedBar : kOk;
+}
+
 int run_check(const SpecArgs& args) {
   auto result = check_paths(args, true);
   if (!result) return kUsage;
@@ -87,13 +184,7 @@ int run_check(const SpecArgs& args) {
       plural(result->diagnostics.warning_count(), "warning", "warnings"));
   std::printf("%s%s\n", summary.c_str(), args.strict ? " (strict)" : "");
   if (!result->ok()) return kUsage;
-  if (args.verify) {
-    std::fprintf(stderr,
-                 "pareto check --verify: running reference solutions through their graders needs "
-                 "the sandbox and graders of the harness (issue #4), which are not built yet; "
-                 "the specs themselves check clean.\n");
-    return kUsage;
-  }
+  if (args.verify) return run_verify(args, result->project);
   return kOk;
 }
 
@@ -237,7 +328,12 @@ void add_spec_commands(CLI::App& app, int& exit_code) {
         "check", "parse and check spec files; diagnostics on stderr, exit 2 on any error");
     cmd->add_flag("--strict", args->strict, "lints for vague specs are errors, not warnings");
     cmd->add_flag("--verify", args->verify,
-                  "run each task's reference solution through its graders (needs the harness)");
+                  "grade each task's reference (coding) or `answer` field (analysis) with its own "
+                  "graders; exit 1 when one fails (docs/spec.md, \"Verifying specs\")");
+    cmd->add_option("--verify-samples", args->verify_samples,
+                    "with --verify: samples graded per task, spread evenly (0 = all)")
+        ->capture_default_str();
+    cmd->add_flag("--verbose", args->verbose, "with --verify: list the tasks not verified and why");
     add_paths(cmd, args);
     cmd->callback([args, &exit_code] { exit_code = run_check(*args); });
   }

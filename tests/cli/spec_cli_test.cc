@@ -80,11 +80,49 @@ TEST(CheckCommand, LintsAreWarningsUnlessStrict) {
   EXPECT_THAT(strict.out, HasSubstr("1 error, 0 warnings (strict)\n"));
 }
 
-TEST(CheckCommand, VerifySaysItNeedsTheHarness) {
-  CliResult r = pareto_in_fixtures({"check", "--verify", "folder"});
+const fs::path kVerifyFixtures = fs::path(PARETO_SOURCE_DIR) / "tests/fixtures/spec/verify";
+
+TEST(CheckVerify, ReferencesThatPassExitZero) {
+  CliResult r = pareto::testing::run_pareto({"check", "--verify", "--verbose", "good.pareto"},
+                                            kVerifyFixtures);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("verified 4 tasks on 5 samples (at most 20 per task): 4 passed, "
+                               "0 failed; 1 not verifiable\n"));
+  EXPECT_THAT(r.out, HasSubstr("not verified: verify.good/greet: no reference"));
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(CheckVerify, FailuresAreDiagnosticsAtTheTask) {
+  CliResult r = pareto::testing::run_pareto({"check", "--verify", "bad.pareto"}, kVerifyFixtures);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr("0 passed, 2 failed"));
+  EXPECT_THAT(r.err, HasSubstr("bad.pareto:4:6: error: the reference of task `py.sub` fails its "
+                               "graders on sample 1 (1 of 1 checked samples fail)\n"
+                               "task py.sub {\n"
+                               "     ^~~~~~\n"));
+  EXPECT_THAT(r.err, HasSubstr("note: tests: the test program exited with status 1"));
+  EXPECT_THAT(r.err, HasSubstr("AssertionError"));
+  EXPECT_THAT(r.err, HasSubstr("error: the `answer` field of task `count` fails its graders on "
+                               "sample 2 (1 of 2 checked samples fail)"));
+  EXPECT_THAT(r.err, HasSubstr("note: number (could not run): the expected value `three` is not "
+                               "a number"));
+}
+
+TEST(CheckVerify, BoundsTheSamplesPerTask) {
+  CliResult r = pareto::testing::run_pareto(
+      {"check", "--verify", "--verify-samples", "1", "bad.pareto"}, kVerifyFixtures);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr("verified 2 tasks on 2 samples (at most 1 per task): 1 passed, "
+                               "1 failed"));
+  CliResult all = pareto::testing::run_pareto(
+      {"check", "--verify", "--verify-samples", "0", "bad.pareto"}, kVerifyFixtures);
+  EXPECT_THAT(all.out, HasSubstr("verified 2 tasks on 3 samples: 0 passed, 2 failed"));
+}
+
+TEST(CheckVerify, SpecErrorsStillExitTwo) {
+  CliResult r = pareto_in_fixtures({"check", "--verify", "mistakes.pareto"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("--verify"));
-  EXPECT_THAT(r.err, HasSubstr("issue #4"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("verified")));
 }
 
 TEST(CheckCommand, MissingPathIsAUsageError) {
