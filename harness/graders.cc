@@ -431,7 +431,27 @@ GraderVerdict grade_judge(const spec::Grader& g, const spec::JudgeGrader& j,
 
 // How `after` differs from `before` (both may be missing), or "" when identical. `rel` names
 // the entry for people.
-std::string difference(const fs::path& before, const fs::path& after, const std::string& rel) {
+// Folders nested deeper than this are not compared (an agent may nest folders on purpose).
+constexpr int kMaxCompareDepth = 128;
+
+// 1: the files hold the same bytes, 0: they differ, -1: one cannot be read.
+int same_bytes(const fs::path& a_path, const fs::path& b_path) {
+  std::ifstream a(a_path, std::ios::binary), b(b_path, std::ios::binary);
+  if (!a || !b) return -1;
+  std::vector<char> ba(1 << 16), bb(1 << 16);
+  while (true) {
+    a.read(ba.data(), static_cast<std::streamsize>(ba.size()));
+    b.read(bb.data(), static_cast<std::streamsize>(bb.size()));
+    if (a.gcount() != b.gcount() ||
+        std::memcmp(ba.data(), bb.data(), static_cast<std::size_t>(a.gcount())) != 0) {
+      return 0;
+    }
+    if (a.gcount() == 0) return 1;
+  }
+}
+
+std::string difference(const fs::path& before, const fs::path& after, const std::string& rel,
+                       int depth = 0) {
   std::error_code ea, eb;
   const fs::file_status sb = fs::symlink_status(before, eb);
   const fs::file_status sa = fs::symlink_status(after, ea);
@@ -444,19 +464,18 @@ std::string difference(const fs::path& before, const fs::path& after, const std:
     return fs::read_symlink(before, eb) == fs::read_symlink(after, ea) ? "" : rel + " was retargeted";
   }
   if (fs::is_regular_file(sb)) {
-    std::ifstream a(before, std::ios::binary), b(after, std::ios::binary);
-    if (!a || !b) return rel + " cannot be read";
-    char ba[1 << 14], bb[1 << 14];
-    while (true) {
-      a.read(ba, sizeof ba);
-      b.read(bb, sizeof bb);
-      if (a.gcount() != b.gcount() || std::memcmp(ba, bb, static_cast<std::size_t>(a.gcount())) != 0) {
+    if (fs::file_size(before, eb) != fs::file_size(after, ea)) return rel + " was modified";
+    switch (same_bytes(before, after)) {
+      case 1:
+        return "";
+      case 0:
         return rel + " was modified";
-      }
-      if (a.gcount() == 0) return "";
+      default:
+        return rel + " cannot be read";
     }
   }
   if (fs::is_directory(sb)) {
+    if (depth >= kMaxCompareDepth) return rel + " nests too deep to compare";
     auto names = [](const fs::path& dir) {
       std::set<std::string> out;
       std::error_code ec;
@@ -469,7 +488,7 @@ std::string difference(const fs::path& before, const fs::path& after, const std:
     std::set<std::string> all = names(before);
     all.merge(names(after));
     for (const std::string& name : all) {
-      std::string d = difference(before / name, after / name, rel + "/" + name);
+      std::string d = difference(before / name, after / name, rel + "/" + name, depth + 1);
       if (!d.empty()) return d;
     }
   }
