@@ -199,51 +199,45 @@ std::string GgufTypeName(GgufType t) {
 
 // ---- GgufValue ----
 
-GgufValue GgufValue::Uint8(uint8_t v) { return GgufReaderAccess::Scalar(GgufType::kUint8, &v, 1); }
-GgufValue GgufValue::Int8(int8_t v) {
-  return GgufReaderAccess::Scalar(GgufType::kInt8, reinterpret_cast<uint8_t*>(&v), 1);
+namespace {
+
+// A scalar or array value of a C++ number type, from its bytes (little-endian, as GGUF).
+template <typename T>
+GgufValue ScalarOf(GgufType type, T v) {
+  uint8_t bytes[sizeof(T)];
+  std::memcpy(bytes, &v, sizeof(T));
+  return GgufReaderAccess::Scalar(type, bytes, sizeof(T));
 }
-GgufValue GgufValue::Uint16(uint16_t v) {
-  return GgufReaderAccess::Scalar(GgufType::kUint16, reinterpret_cast<uint8_t*>(&v), 2);
+
+template <typename T>
+GgufValue ArrayOf(GgufType element, const std::vector<T>& v) {
+  std::vector<uint8_t> bytes(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(bytes.data(), v.data(), bytes.size());
+  return GgufReaderAccess::Array(element, std::move(bytes));
 }
-GgufValue GgufValue::Int16(int16_t v) {
-  return GgufReaderAccess::Scalar(GgufType::kInt16, reinterpret_cast<uint8_t*>(&v), 2);
-}
-GgufValue GgufValue::Uint32(uint32_t v) {
-  return GgufReaderAccess::Scalar(GgufType::kUint32, reinterpret_cast<uint8_t*>(&v), 4);
-}
-GgufValue GgufValue::Int32(int32_t v) {
-  return GgufReaderAccess::Scalar(GgufType::kInt32, reinterpret_cast<uint8_t*>(&v), 4);
-}
-GgufValue GgufValue::Uint64(uint64_t v) {
-  return GgufReaderAccess::Scalar(GgufType::kUint64, reinterpret_cast<uint8_t*>(&v), 8);
-}
-GgufValue GgufValue::Int64(int64_t v) {
-  return GgufReaderAccess::Scalar(GgufType::kInt64, reinterpret_cast<uint8_t*>(&v), 8);
-}
-GgufValue GgufValue::Float32(float v) {
-  return GgufReaderAccess::Scalar(GgufType::kFloat32, reinterpret_cast<uint8_t*>(&v), 4);
-}
-GgufValue GgufValue::Float64(double v) {
-  return GgufReaderAccess::Scalar(GgufType::kFloat64, reinterpret_cast<uint8_t*>(&v), 8);
-}
-GgufValue GgufValue::Bool(bool v) {
-  uint8_t b = v ? 1 : 0;
-  return GgufReaderAccess::Scalar(GgufType::kBool, &b, 1);
-}
+
+}  // namespace
+
+GgufValue GgufValue::Uint8(uint8_t v) { return ScalarOf(GgufType::kUint8, v); }
+GgufValue GgufValue::Int8(int8_t v) { return ScalarOf(GgufType::kInt8, v); }
+GgufValue GgufValue::Uint16(uint16_t v) { return ScalarOf(GgufType::kUint16, v); }
+GgufValue GgufValue::Int16(int16_t v) { return ScalarOf(GgufType::kInt16, v); }
+GgufValue GgufValue::Uint32(uint32_t v) { return ScalarOf(GgufType::kUint32, v); }
+GgufValue GgufValue::Int32(int32_t v) { return ScalarOf(GgufType::kInt32, v); }
+GgufValue GgufValue::Uint64(uint64_t v) { return ScalarOf(GgufType::kUint64, v); }
+GgufValue GgufValue::Int64(int64_t v) { return ScalarOf(GgufType::kInt64, v); }
+GgufValue GgufValue::Float32(float v) { return ScalarOf(GgufType::kFloat32, v); }
+GgufValue GgufValue::Float64(double v) { return ScalarOf(GgufType::kFloat64, v); }
+GgufValue GgufValue::Bool(bool v) { return ScalarOf(GgufType::kBool, static_cast<uint8_t>(v)); }
 GgufValue GgufValue::String(std::string v) { return GgufReaderAccess::String(std::move(v)); }
 GgufValue GgufValue::StringArray(std::vector<std::string> v) {
   return GgufReaderAccess::Strings(std::move(v));
 }
 GgufValue GgufValue::Float32Array(const std::vector<float>& v) {
-  std::vector<uint8_t> bytes(v.size() * sizeof(float));
-  if (!v.empty()) std::memcpy(bytes.data(), v.data(), bytes.size());
-  return GgufReaderAccess::Array(GgufType::kFloat32, std::move(bytes));
+  return ArrayOf(GgufType::kFloat32, v);
 }
 GgufValue GgufValue::Int32Array(const std::vector<int32_t>& v) {
-  std::vector<uint8_t> bytes(v.size() * sizeof(int32_t));
-  if (!v.empty()) std::memcpy(bytes.data(), v.data(), bytes.size());
-  return GgufReaderAccess::Array(GgufType::kInt32, std::move(bytes));
+  return ArrayOf(GgufType::kInt32, v);
 }
 
 Result<GgufValue> GgufValue::NumericArray(GgufType element, std::vector<uint8_t> bytes) {

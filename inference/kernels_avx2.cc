@@ -53,15 +53,6 @@ struct ActView {
   const float* dsum;
 };
 
-inline ActView Act(const TileArgs& a, int t) {
-  const uint8_t* row = a.act + static_cast<size_t>(t) * a.act_row_bytes;
-  size_t cols = static_cast<size_t>(a.cols);
-  return {reinterpret_cast<const int8_t*>(row),
-          reinterpret_cast<const int32_t*>(row + ActQ8Lane4Offset(cols)),
-          reinterpret_cast<const float*>(row + ActQ8DvecOffset(cols)),
-          reinterpret_cast<const float*>(row + ActQ8DsumOffset(cols))};
-}
-
 template <int R, int T>
 inline void Store(const TileArgs& a, int r0, int t0, __m256 (&acc)[R][T]) {
   for (int t = 0; t < T; ++t) {
@@ -76,114 +67,129 @@ inline void Zero(__m256 (&acc)[R][T]) {
   }
 }
 
-// ---- Q8_0: signed weights; |w| against the activation with w's sign moved onto it ----
+// What every quantized micro-kernel starts from: zeroed sums, its R weight rows and its T
+// prepared activation rows.
 template <int R, int T>
-struct Q8_0Kernel {
-  static void Run(const TileArgs& a, int r0, int t0) {
-    __m256 acc[R][T];
+struct QTile {
+  __m256 acc[R][T];
+  const uint8_t* rows[R];
+  ActView act[T];
+
+  QTile(const TileArgs& a, int r0, int t0) {
+    const size_t cols = static_cast<size_t>(a.cols);
     Zero(acc);
-    const uint8_t* rows[R];
     for (int r = 0; r < R; ++r) rows[r] = a.w + (r0 + r) * a.w_row_bytes;
-    ActView act[T];
-    for (int t = 0; t < T; ++t) act[t] = Act(a, t0 + t);
-    const int nb = a.cols / 32;
-    for (int b = 0; b < nb; ++b) {
-      __m256i wq[R];
-      __m256 dw[R];
-      for (int r = 0; r < R; ++r) {
-        const uint8_t* blk = rows[r] + 34 * b;
-        Prefetch(blk + R * a.w_row_bytes);
-        wq[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
-        dw[r] = _mm256_set1_ps(Half(Load16(blk)));
-      }
-      for (int t = 0; t < T; ++t) {
-        __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].qs + 32 * b));
-        __m256 dx = _mm256_load_ps(act[t].dvec + 8 * b);
-        for (int r = 0; r < R; ++r) {
-          __m256i s = DotLanes(_mm256_sign_epi8(wq[r], wq[r]), _mm256_sign_epi8(x, wq[r]));
-          acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw[r], dx), acc[r][t]);
-        }
-      }
+    for (int t = 0; t < T; ++t) {
+      const uint8_t* row = a.act + static_cast<size_t>(t0 + t) * a.act_row_bytes;
+      act[t] = {reinterpret_cast<const int8_t*>(row),
+                reinterpret_cast<const int32_t*>(row + ActQ8Lane4Offset(cols)),
+                reinterpret_cast<const float*>(row + ActQ8DvecOffset(cols)),
+                reinterpret_cast<const float*>(row + ActQ8DsumOffset(cols))};
     }
-    Store(a, r0, t0, acc);
   }
 };
 
-// ---- Q4_0: unsigned nibbles, offset 8 ----
-template <int R, int T>
-struct Q4_0Kernel {
-  static void Run(const TileArgs& a, int r0, int t0) {
-    __m256 acc[R][T];
-    Zero(acc);
-    const uint8_t* rows[R];
-    for (int r = 0; r < R; ++r) rows[r] = a.w + (r0 + r) * a.w_row_bytes;
-    ActView act[T];
-    for (int t = 0; t < T; ++t) act[t] = Act(a, t0 + t);
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    const int nb = a.cols / 32;
-    for (int b = 0; b < nb; ++b) {
-      __m256i wq[R];
-      __m256 dw[R];
-      for (int r = 0; r < R; ++r) {
-        const uint8_t* blk = rows[r] + 18 * b;
-        Prefetch(blk + R * a.w_row_bytes);
-        __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
-        __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
-        wq[r] = _mm256_and_si256(both, low4);
-        dw[r] = _mm256_set1_ps(Half(Load16(blk)));
-      }
-      for (int t = 0; t < T; ++t) {
-        __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].qs + 32 * b));
-        __m256i bias = _mm256_slli_epi32(
-            _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].lane4 + 8 * b)), 3);
-        __m256 dx = _mm256_load_ps(act[t].dvec + 8 * b);
-        for (int r = 0; r < R; ++r) {
-          __m256i s = _mm256_sub_epi32(DotLanes(wq[r], x), bias);
-          acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw[r], dx), acc[r][t]);
-        }
-      }
+// How a block's 32 integer weights enter the dot product: signed bytes (Q8_0), unsigned
+// values without offset (Q4_K, whose minimums are applied separately), or unsigned values
+// with offset 8 (Q4_0) or 32 (Q6_K), removed as offset x (lane sums of the activations).
+enum class Weights { kSigned, kUnsigned, kOffset8, kOffset32 };
+
+// acc[r][t] += (block b of row r . block b of token t) x scale[r] x the token's block scale,
+// for weights wq[r] laid out as the block's 32 values in order.
+template <Weights kW, int R, int T>
+inline void AddBlock(QTile<R, T>& tile, int b, const __m256i (&wq)[R], const __m256 (&scale)[R]) {
+  for (int t = 0; t < T; ++t) {
+    const ActView& act = tile.act[t];
+    const __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(act.qs + 32 * b));
+    const __m256 dx = _mm256_load_ps(act.dvec + 8 * b);
+    __m256i bias = _mm256_setzero_si256();
+    if constexpr (kW == Weights::kOffset8 || kW == Weights::kOffset32) {
+      bias = _mm256_slli_epi32(
+          _mm256_load_si256(reinterpret_cast<const __m256i*>(act.lane4 + 8 * b)),
+          kW == Weights::kOffset8 ? 3 : 5);
     }
-    Store(a, r0, t0, acc);
+    for (int r = 0; r < R; ++r) {
+      __m256i s;
+      if constexpr (kW == Weights::kSigned) {
+        // |w| against the activation with w's sign moved onto it.
+        s = DotLanes(_mm256_sign_epi8(wq[r], wq[r]), _mm256_sign_epi8(x, wq[r]));
+      } else if constexpr (kW == Weights::kUnsigned) {
+        s = DotLanes(wq[r], x);
+      } else {
+        s = _mm256_sub_epi32(DotLanes(wq[r], x), bias);
+      }
+      tile.acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(scale[r], dx),
+                                       tile.acc[r][t]);
+    }
+  }
+}
+
+// The formats of 32-element blocks, each a Load of block b of a row: its values (in
+// order, as kW says) and its scale in every lane. `ahead` is the distance to prefetch.
+struct Q8_0Format {
+  static constexpr Weights kW = Weights::kSigned;
+  explicit Q8_0Format(const TileArgs&) {}
+  void Load(const uint8_t* row, int b, size_t ahead, __m256i* wq, __m256* dw) const {
+    const uint8_t* blk = row + 34 * b;
+    Prefetch(blk + ahead);
+    *wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+    *dw = _mm256_set1_ps(Half(Load16(blk)));
   }
 };
 
-// ---- Repacked Q4_0 (see kernels_impl.h): one load per 64 values, scales gathered ----
-template <int R, int T>
-struct Q4_0RKernel {
-  static void Run(const TileArgs& a, int r0, int t0) {
-    __m256 acc[R][T];
-    Zero(acc);
-    const uint8_t* rows[R];
-    for (int r = 0; r < R; ++r) rows[r] = a.w + (r0 + r) * a.w_row_bytes;
-    ActView act[T];
-    for (int t = 0; t < T; ++t) act[t] = Act(a, t0 + t);
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    const size_t scales = Q4_0RScaleOffset(static_cast<size_t>(a.cols));
-    const int nb = a.cols / 32;
-    for (int b = 0; b < nb; ++b) {
-      __m256i wq[R];
-      __m256 dw[R];
-      for (int r = 0; r < R; ++r) {
-        const uint8_t* group = rows[r] + 32 * (b / 2);
-        if (b % 2 == 0) Prefetch(group + R * a.w_row_bytes);
-        __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group));
-        wq[r] = _mm256_and_si256(b % 2 ? _mm256_srli_epi16(q, 4) : q, low4);
-        dw[r] = _mm256_set1_ps(Half(Load16(rows[r] + scales + 2 * b)));
-      }
-      for (int t = 0; t < T; ++t) {
-        __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].qs + 32 * b));
-        __m256i bias = _mm256_slli_epi32(
-            _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].lane4 + 8 * b)), 3);
-        __m256 dx = _mm256_load_ps(act[t].dvec + 8 * b);
-        for (int r = 0; r < R; ++r) {
-          __m256i s = _mm256_sub_epi32(DotLanes(wq[r], x), bias);
-          acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw[r], dx), acc[r][t]);
-        }
-      }
-    }
-    Store(a, r0, t0, acc);
+struct Q4_0Format {
+  static constexpr Weights kW = Weights::kOffset8;
+  explicit Q4_0Format(const TileArgs&) {}
+  void Load(const uint8_t* row, int b, size_t ahead, __m256i* wq, __m256* dw) const {
+    const uint8_t* blk = row + 18 * b;
+    Prefetch(blk + ahead);
+    __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+    *wq = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0F));
+    *dw = _mm256_set1_ps(Half(Load16(blk)));
   }
 };
+
+// Repacked Q4_0 (see kernels_impl.h): one load per 64 values, the scales gathered.
+struct Q4_0RFormat {
+  static constexpr Weights kW = Weights::kOffset8;
+  size_t scales;
+  explicit Q4_0RFormat(const TileArgs& a)
+      : scales(Q4_0RScaleOffset(static_cast<size_t>(a.cols))) {}
+  void Load(const uint8_t* row, int b, size_t ahead, __m256i* wq, __m256* dw) const {
+    const uint8_t* group = row + 32 * (b / 2);
+    if (b % 2 == 0) Prefetch(group + ahead);
+    __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group));
+    *wq = _mm256_and_si256(b % 2 ? _mm256_srli_epi16(q, 4) : q, _mm256_set1_epi8(0x0F));
+    *dw = _mm256_set1_ps(Half(Load16(row + scales + 2 * b)));
+  }
+};
+
+template <class Format>
+struct BlockKernel {
+  template <int R, int T>
+  struct K {
+    static void Run(const TileArgs& a, int r0, int t0) {
+      QTile<R, T> tile(a, r0, t0);
+      const Format format(a);
+      const size_t ahead = R * a.w_row_bytes;
+      const int nb = a.cols / 32;
+      for (int b = 0; b < nb; ++b) {
+        __m256i wq[R];
+        __m256 dw[R];
+        for (int r = 0; r < R; ++r) format.Load(tile.rows[r], b, ahead, &wq[r], &dw[r]);
+        AddBlock<Format::kW>(tile, b, wq, dw);
+      }
+      Store(a, r0, t0, tile.acc);
+    }
+  };
+};
+
+template <int R, int T>
+using Q8_0Kernel = BlockKernel<Q8_0Format>::K<R, T>;
+template <int R, int T>
+using Q4_0Kernel = BlockKernel<Q4_0Format>::K<R, T>;
+template <int R, int T>
+using Q4_0RKernel = BlockKernel<Q4_0RFormat>::K<R, T>;
 
 // The eight 6-bit scales and minimums of a Q4_K block, unpacked to bytes.
 inline void UnpackQ4K(const uint8_t* q, uint8_t* sc, uint8_t* mn) {
@@ -210,18 +216,13 @@ inline __m256 BytesToFloats(const uint8_t* p) {
 template <int R, int T>
 struct Q4_KKernel {
   static void Run(const TileArgs& a, int r0, int t0) {
-    __m256 acc[R][T];
-    Zero(acc);
-    const uint8_t* rows[R];
-    for (int r = 0; r < R; ++r) rows[r] = a.w + (r0 + r) * a.w_row_bytes;
-    ActView act[T];
-    for (int t = 0; t < T; ++t) act[t] = Act(a, t0 + t);
+    QTile<R, T> tile(a, r0, t0);
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     const int ns = a.cols / 256;
     for (int s = 0; s < ns; ++s) {
       __m256 ws[R], wm[R];
       for (int r = 0; r < R; ++r) {
-        const uint8_t* blk = rows[r] + 144 * s;
+        const uint8_t* blk = tile.rows[r] + 144 * s;
         uint8_t sc[8], mn[8];
         UnpackQ4K(blk + 4, sc, mn);
         ws[r] = _mm256_mul_ps(_mm256_set1_ps(Half(Load16(blk))), BytesToFloats(sc));
@@ -229,33 +230,24 @@ struct Q4_KKernel {
       }
       // Minimums: - sum_j dmin*m_j * d_j*sum(q_j), one vector op per pair and block.
       for (int t = 0; t < T; ++t) {
-        __m256 ds = _mm256_loadu_ps(act[t].dsum + 8 * s);
-        for (int r = 0; r < R; ++r) acc[r][t] = _mm256_fnmadd_ps(wm[r], ds, acc[r][t]);
+        __m256 ds = _mm256_loadu_ps(tile.act[t].dsum + 8 * s);
+        for (int r = 0; r < R; ++r) tile.acc[r][t] = _mm256_fnmadd_ps(wm[r], ds, tile.acc[r][t]);
       }
       for (int j = 0; j < 8; ++j) {
         __m256i wq[R];
         __m256 wsj[R];
         const __m256i idx = _mm256_set1_epi32(j);
         for (int r = 0; r < R; ++r) {
-          const uint8_t* qs = rows[r] + 144 * s + 16 + 32 * (j / 2);
+          const uint8_t* qs = tile.rows[r] + 144 * s + 16 + 32 * (j / 2);
           if (j % 2 == 0) Prefetch(qs + R * a.w_row_bytes);
           __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs));
           wq[r] = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(q, 4) : q, low4);
           wsj[r] = _mm256_permutevar8x32_ps(ws[r], idx);
         }
-        const int b = 8 * s + j;
-        for (int t = 0; t < T; ++t) {
-          __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].qs + 32 * b));
-          __m256 dx = _mm256_load_ps(act[t].dvec + 8 * b);
-          for (int r = 0; r < R; ++r) {
-            __m256i d = DotLanes(wq[r], x);
-            acc[r][t] =
-                _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(wsj[r], dx), acc[r][t]);
-          }
-        }
+        AddBlock<Weights::kUnsigned>(tile, 8 * s + j, wq, wsj);
       }
     }
-    Store(a, r0, t0, acc);
+    Store(a, r0, t0, tile.acc);
   }
 };
 
@@ -263,19 +255,14 @@ struct Q4_KKernel {
 template <int R, int T>
 struct Q6_KKernel {
   static void Run(const TileArgs& a, int r0, int t0) {
-    __m256 acc[R][T];
-    Zero(acc);
-    const uint8_t* rows[R];
-    for (int r = 0; r < R; ++r) rows[r] = a.w + (r0 + r) * a.w_row_bytes;
-    ActView act[T];
-    for (int t = 0; t < T; ++t) act[t] = Act(a, t0 + t);
+    QTile<R, T> tile(a, r0, t0);
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     const __m256i two = _mm256_set1_epi8(0x03);
     const int ns = a.cols / 256;
     for (int s = 0; s < ns; ++s) {
       float scales[R][16];
       for (int r = 0; r < R; ++r) {
-        const uint8_t* blk = rows[r] + 210 * s;
+        const uint8_t* blk = tile.rows[r] + 210 * s;
         float d = Half(Load16(blk + 208));
         const auto* sc = reinterpret_cast<const int8_t*>(blk + 192);
         for (int g = 0; g < 16; ++g) scales[r][g] = d * sc[g];
@@ -285,7 +272,7 @@ struct Q6_KKernel {
           __m256i wq[R];
           __m256 ws[R];
           for (int r = 0; r < R; ++r) {
-            const uint8_t* blk = rows[r] + 210 * s;
+            const uint8_t* blk = tile.rows[r] + 210 * s;
             Prefetch(blk + 64 * h + 32 * k + R * a.w_row_bytes);
             __m256i ql =
                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * h + 32 * (k & 1)));
@@ -296,22 +283,11 @@ struct Q6_KKernel {
             int g = 8 * h + 2 * k;  // this 32-element run covers groups g and g+1
             ws[r] = _mm256_set_m128(_mm_set1_ps(scales[r][g + 1]), _mm_set1_ps(scales[r][g]));
           }
-          const int b = 8 * s + 4 * h + k;
-          for (int t = 0; t < T; ++t) {
-            __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].qs + 32 * b));
-            __m256i bias = _mm256_slli_epi32(
-                _mm256_load_si256(reinterpret_cast<const __m256i*>(act[t].lane4 + 8 * b)), 5);
-            __m256 dx = _mm256_load_ps(act[t].dvec + 8 * b);
-            for (int r = 0; r < R; ++r) {
-              __m256i d = _mm256_sub_epi32(DotLanes(wq[r], x), bias);
-              acc[r][t] =
-                  _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(ws[r], dx), acc[r][t]);
-            }
-          }
+          AddBlock<Weights::kOffset32>(tile, 8 * s + 4 * h + k, wq, ws);
         }
       }
     }
-    Store(a, r0, t0, acc);
+    Store(a, r0, t0, tile.acc);
   }
 };
 
