@@ -698,4 +698,30 @@ Result<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
   return Create(std::move(*vocab));
 }
 
+void AddByteLevelVocabulary(GgufWriter& writer) {
+  const std::array<uint32_t, 256> spelling = ByteToCodepoint();
+  std::vector<std::string> tokens;
+  std::vector<int32_t> types;
+  for (uint32_t b = 0; b < 256; ++b) {
+    std::string text;
+    AppendUtf8(spelling[b], text);
+    tokens.push_back(std::move(text));
+    types.push_back(static_cast<int32_t>(TokenType::kNormal));
+  }
+  for (const char* special : {"<s>", "</s>", "<pad>"}) {
+    tokens.emplace_back(special);
+    types.push_back(static_cast<int32_t>(TokenType::kControl));
+  }
+  writer.Set("tokenizer.ggml.model", GgufValue::String("gpt2"));
+  writer.Set("tokenizer.ggml.pre", GgufValue::String("gpt-2"));
+  writer.Set("tokenizer.ggml.tokens", GgufValue::StringArray(std::move(tokens)));
+  writer.Set("tokenizer.ggml.token_type", GgufValue::Int32Array(types));
+  writer.Set("tokenizer.ggml.merges", GgufValue::StringArray({}));
+  writer.Set("tokenizer.ggml.bos_token_id", GgufValue::Uint32(kByteBos));
+  writer.Set("tokenizer.ggml.eos_token_id", GgufValue::Uint32(kByteEos));
+  writer.Set("tokenizer.ggml.padding_token_id", GgufValue::Uint32(kBytePad));
+  writer.Set("tokenizer.ggml.add_bos_token", GgufValue::Bool(true));
+  writer.Set("tokenizer.ggml.add_eos_token", GgufValue::Bool(false));
+}
+
 }  // namespace pareto::inference

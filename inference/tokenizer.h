@@ -31,6 +31,7 @@
 namespace pareto::inference {
 
 class GgufFile;
+class GgufWriter;
 
 using TokenId = int32_t;
 inline constexpr TokenId kNoToken = -1;
@@ -127,5 +128,18 @@ class Tokenizer {
   explicit Tokenizer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;  // immutable, so copies share it
 };
+
+// The byte-level vocabulary pareto's own models use: a byte-level BPE vocabulary
+// ("gpt2", pre-tokenizer "gpt-2") with no merges, whose token b (0..255) is the byte b in
+// GPT-2's printable spelling, then <s> (BOS, added in front of every encoded text), </s>
+// (EOS) and <pad>. Any text encodes as its bytes plus BOS, so a model trained on it reads
+// exactly what it is sent; llama.cpp loads the same metadata.
+inline constexpr TokenId kByteBos = 256;
+inline constexpr TokenId kByteEos = 257;
+inline constexpr TokenId kBytePad = 258;
+inline constexpr int kByteVocabularySize = 259;
+
+// Writes that vocabulary's tokenizer.ggml.* metadata into `writer`.
+void AddByteLevelVocabulary(GgufWriter& writer);
 
 }  // namespace pareto::inference
