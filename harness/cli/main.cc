@@ -55,8 +55,7 @@ int main(int argc, char** argv) {
   add_pending_command(app, "distill", "export teacher data; distill embedded students", analyses,
                       exit_code);
   add_core_commands(app, exit_code);
-  add_pending_command(app, "train", "train the embedded tier models", "the default tiers (issue #5)",
-                      exit_code);
+  add_train_commands(app, exit_code);
   add_pending_command(app, "serve", "an OpenAI-compatible server for the embedded core",
                       "the HTTP side (issue #7)", exit_code);
 
