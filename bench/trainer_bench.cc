@@ -55,3 +55,4 @@ BENCHMARK_CAPTURE(Step, ultra, Shape(256, 4, 8, 4, 768))->Arg(1)->Arg(2)->UseRea
 
 }  // namespace
 }  // namespace pareto::inference
+BENCHMARK_MAIN();

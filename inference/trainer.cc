@@ -310,27 +310,29 @@ class Net {
   }
 
   // y[t][o] = sum_i W[o][i] x[t][i]: W has `out` rows of `in` values, as GGUF stores it.
+  // Row by row of W, so each row is read once while the tokens' inputs stay in cache.
   void MatMul(const T* W, const T* x, int n, int in, int out, std::vector<T>& y) const {
     y.resize(static_cast<size_t>(n) * out);
-    for (int t = 0; t < n; ++t) {
-      const T* xr = x + static_cast<size_t>(t) * in;
-      T* yr = y.data() + static_cast<size_t>(t) * out;
-      for (int o = 0; o < out; ++o) yr[o] = ops_.Dot(W + static_cast<size_t>(o) * in, xr, in);
+    for (int o = 0; o < out; ++o) {
+      const T* w = W + static_cast<size_t>(o) * in;
+      for (int t = 0; t < n; ++t) {
+        y[static_cast<size_t>(t) * out + o] = ops_.Dot(w, x + static_cast<size_t>(t) * in, in);
+      }
     }
   }
 
-  // Given dy: dx += dy W and dW += dy^T x.
+  // Given dy: dx += dy W and dW += dy^T x, row by row of W (each sum still runs over o, and
+  // over t, in ascending order).
   void MatMulBackward(const T* W, const T* x, const T* dy, int n, int in, int out, T* dx,
                       T* dW) const {
-    for (int t = 0; t < n; ++t) {
-      const T* xr = x + static_cast<size_t>(t) * in;
-      const T* dyr = dy + static_cast<size_t>(t) * out;
-      T* dxr = dx + static_cast<size_t>(t) * in;
-      for (int o = 0; o < out; ++o) {
-        const T g = dyr[o];
+    for (int o = 0; o < out; ++o) {
+      const T* w = W + static_cast<size_t>(o) * in;
+      T* dw = dW + static_cast<size_t>(o) * in;
+      for (int t = 0; t < n; ++t) {
+        const T g = dy[static_cast<size_t>(t) * out + o];
         if (g == T(0)) continue;
-        ops_.Axpy(g, W + static_cast<size_t>(o) * in, dxr, in);
-        ops_.Axpy(g, xr, dW + static_cast<size_t>(o) * in, in);
+        ops_.Axpy(g, w, dx + static_cast<size_t>(t) * in, in);
+        ops_.Axpy(g, x + static_cast<size_t>(t) * in, dw, in);
       }
     }
   }
