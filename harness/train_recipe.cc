@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "agents/driver.h"
 #include "inference/gguf.h"
 #include "spec/template.h"
 
@@ -187,7 +188,7 @@ Result<TrainingData> TrainingData::Create(const Recipe& recipe, const spec::Proj
   for (const spec::Suite& suite : project.suites) {
     for (const spec::Task& task : suite.tasks) {
       for (const spec::Sample& sample : task.samples) {
-        d.eval_prompts_.insert(spec::render_template(task.prompt, sample.fields));
+        d.eval_prompts_.insert(agents::render_prompt(task, sample).text());
       }
       double weight = recipe.default_weight;
       for (const std::string& key : {task.id, suite.name + "/" + task.id}) {
@@ -234,7 +235,10 @@ Result<TrainingData> TrainingData::Create(const Recipe& recipe, const spec::Proj
 inference::TrainExample TrainingData::Example(const TrainTask& task,
                                               const nlohmann::json& fields) const {
   inference::TrainExample ex;
-  ex.tokens = tokenizer_->Encode(spec::render_template(task.task->prompt, fields),
+  // The text the single-shot driver sends a completion-mode model, encoded as the core
+  // encodes a prompt (BOS first).
+  const spec::Sample sample{"", fields, 0};
+  ex.tokens = tokenizer_->Encode(agents::render_prompt(*task.task, sample).text(),
                                  {.add_special = true, .parse_special = false});
   ex.n_prompt = static_cast<int>(ex.tokens.size());
   std::vector<inference::TokenId> answer =
@@ -267,7 +271,7 @@ Result<std::vector<inference::TrainExample>> TrainingData::Batch(int64_t step) c
     int taken = 0;
     for (const spec::Sample& s : samples) {
       if (taken == count[t]) break;
-      if (eval_prompts_.contains(spec::render_template(task.task->prompt, s.fields))) continue;
+      if (eval_prompts_.contains(agents::render_prompt(*task.task, s).text())) continue;
       inference::TrainExample ex = Example(task, s.fields);
       if (ex.tokens.size() > static_cast<size_t>(n_ctx_)) continue;
       batch.push_back(std::move(ex));

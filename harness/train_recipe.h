@@ -16,8 +16,10 @@
 // Training examples come from the suites' own tasks: every task whose samples are
 // generate(...)d is drawn from with fresh seeds (never the task's evaluation seed), and a
 // drawn sample whose prompt equals any evaluation item's prompt is dropped, so the model
-// never trains on what it is scored on. The prompt is the task's prompt rendered exactly as
-// the harness sends it in completion mode (BOS, then its bytes); the answer is `completion`
+// never trains on what it is scored on. The prompt is exactly the text the single-shot
+// driver sends in completion mode (agents::render_prompt(...).text(): the system text, a
+// blank line, the prompt), encoded as the core encodes a prompt (BOS, then its bytes); the
+// answer is `completion`
 // rendered with the sample's fields, then EOS. Only completion-mode tasks can be trained on:
 // byte-level models have no chat template.
 //
@@ -72,8 +74,9 @@ struct TrainTask {
 
 class TrainingData {
  public:
-  // The tasks of `project` the recipe trains on. Errors: a weight naming no task, a weighted
-  // task that is not generated or not in completion mode, no task at all.
+  // The tasks of `project` the recipe trains on (`project` must outlive the data). Errors: a weight
+  // naming no task, a weighted task that is not generated or not in completion mode, no task at
+  // all.
   static Result<TrainingData> Create(const Recipe& recipe, const spec::Project& project,
                                      const spec::GeneratorRegistry& generators);
 
