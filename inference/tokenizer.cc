@@ -164,7 +164,10 @@ void Tokenizer::Impl::EncodeSentencePieceText(std::string_view text,
   for (size_t pos = 0;;) {
     const size_t hit = text.find(kSpmSpace, pos);
     if (hit == std::string_view::npos) break;
-    if (hit > begin && text.substr(hit - kSpmSpace.size(), kSpmSpace.size()) != kSpmSpace) {
+    // A word of one or two bytes before the first space has no U+2581 in front of it
+    // (begin is 0 or a U+2581, so a preceding U+2581 ends at least three bytes after it).
+    if (hit > begin && (hit < begin + kSpmSpace.size() ||
+                        text.substr(hit - kSpmSpace.size(), kSpmSpace.size()) != kSpmSpace)) {
       EncodeSentencePiece(text.substr(begin, hit - begin), out);
       begin = hit;
     }

@@ -550,6 +550,19 @@ TEST(SentencePiece, FallsBackToByteTokensAndDecodesThemBack) {
   EXPECT_EQ(tok->Decode(ids), text);
 }
 
+TEST(SentencePiece, AShortFirstWordWithoutASpacePrefixEncodes) {
+  // "1 + 1 =": a one-byte word before the first space (it once read before the text).
+  auto v = SpmVocabulary({{"\xE2\x96\x81", -9}, {"1", -5}, {"\xE2\x96\x81+", -1}});
+  v.add_space_prefix = false;
+  Result<Tokenizer> tok = Tokenizer::Create(v);
+  ASSERT_TRUE(tok.ok());
+  for (const std::string text : {"1 + 1 =", "ab c", "a", " a", "xy  z"}) {
+    EXPECT_EQ(tok->Decode(tok->Encode(text)), text);
+  }
+  EXPECT_EQ(Texts(*tok, tok->Encode("1 + 1")),
+            (std::vector<std::string>{"1", "\xE2\x96\x81+", "\xE2\x96\x81", "1"}));
+}
+
 TEST(SentencePiece, UsesTheUnknownTokenWithoutByteTokens) {
   Vocabulary v;
   v.tokens = {"<unk>", "a"};
