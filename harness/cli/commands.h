@@ -25,6 +25,9 @@ void add_core_commands(CLI::App& app, int& exit_code);
 // train: train an embedded model from a recipe.
 void add_train_commands(CLI::App& app, int& exit_code);
 
+// run, merge, models: the harness. argv is recorded in each run's manifest.
+void add_run_commands(CLI::App& app, int& exit_code, int argc, char** argv);
+
 // Registers a command that is part of the design but not built yet: it accepts any
 // arguments, says so on stderr, and exits 2.
 void add_pending_command(CLI::App& app, const std::string& name, const std::string& description,

@@ -39,11 +39,7 @@ int main(int argc, char** argv) {
 
   const std::string harness = "the harness (issue #4)";
   const std::string analyses = "the analyses (issue #6)";
-  add_pending_command(app, "models", "the configured tiers and their models", harness, exit_code);
-  add_pending_command(app, "run", "run suites against tiers; writes DIR/results.jsonl", harness,
-                      exit_code);
-  add_pending_command(app, "merge", "join the results of sharded runs into one run", harness,
-                      exit_code);
+  add_run_commands(app, exit_code, argc, argv);
   add_pending_command(app, "report", "scores, tokens, latency, energy of a run", harness,
                       exit_code);
   add_pending_command(app, "compare", "paired comparison of two runs; exit 1 on a regression",
