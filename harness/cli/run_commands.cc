@@ -24,10 +24,12 @@
 
 #include "harness/backend.h"
 #include "harness/cli/commands.h"
+#include "harness/compare.h"
 #include "harness/plan.h"
 #include "harness/record.h"
 #include "harness/runner.h"
 #include "harness/sha256.h"
+#include "harness/summary.h"
 #include "inference/model.h"
 #include "spec/checker.h"
 #include "suites/generators.h"
@@ -148,6 +150,7 @@ struct RunArgs {
   bool no_cache = false;
   std::string baseline;
   double max_drop = 0.02;
+  bool max_drop_given = false;
   std::vector<std::string> argv;
 };
 
@@ -182,6 +185,19 @@ class ProgressLine {
 int run_run(const RunArgs& a) {
   if (a.repeats < 1) {
     std::fprintf(stderr, "pareto run: --repeats must be at least 1\n");
+    return kUsage;
+  }
+  if (!a.baseline.empty() && !(a.max_drop >= 0 && a.max_drop <= 1)) {
+    std::fprintf(stderr, "pareto run: --max-drop is a score difference in [0, 1]\n");
+    return kUsage;
+  }
+  if (a.baseline.empty() && a.max_drop_given) {
+    std::fprintf(stderr, "pareto run: --max-drop needs --baseline DIR\n");
+    return kUsage;
+  }
+  if (!a.baseline.empty() && !fs::exists(fs::path(a.baseline) / "results.jsonl")) {
+    std::fprintf(stderr, "pareto run: --baseline %s: no results.jsonl there\n",
+                 a.baseline.c_str());
     return kUsage;
   }
   if (a.jobs < 0 || a.batch < 1) {
@@ -254,6 +270,10 @@ int run_run(const RunArgs& a) {
     std::fprintf(stderr, "pareto run: %s\n", report.message().c_str());
     return kRuntime;
   }
+  if (Status s = harness::write_summary(options.out); !s.ok()) {
+    std::fprintf(stderr, "pareto run: writing the summary: %s\n", s.message().c_str());
+    return kRuntime;
+  }
   const harness::Progress& p = report->progress;
   std::printf("%s\n",
               fmt::format("run {}: {} items in {} ({} resumed, {} from the cache); {} of {} "
@@ -261,6 +281,24 @@ int run_run(const RunArgs& a) {
                           report->run_id, p.total, options.out.string(), p.resumed, p.cached,
                           p.passed, p.scored, p.errors, p.unsupported)
                   .c_str());
+  if (a.baseline.empty()) return kOk;
+  harness::CompareOptions compare;
+  compare.max_drop = a.max_drop;
+  auto comparison = harness::compare_dirs(a.baseline, options.out, compare);
+  if (!comparison.ok()) {
+    std::fprintf(stderr, "pareto run: comparing with %s: %s\n", a.baseline.c_str(),
+                 comparison.message().c_str());
+    return kRuntime;
+  }
+  if (comparison->has_regression()) {
+    std::printf("regressions against %s (significant drops beyond %.1f points):\n",
+                a.baseline.c_str(), 100 * a.max_drop);
+    for (const std::string& r : comparison->regressions()) std::printf("  %s\n", r.c_str());
+    return kFailedBar;
+  }
+  std::printf("no significant drop beyond %.1f points against %s (%lld paired items)\n",
+              100 * a.max_drop, a.baseline.c_str(),
+              static_cast<long long>(comparison->paired));
   return kOk;
 }
 
@@ -380,6 +418,10 @@ int run_merge(const MergeArgs& a) {
                       {"duplicates_dropped", duplicates}};
   if (Status s = harness::write_json_atomically(out / "manifest.json", merged); !s.ok()) {
     std::fprintf(stderr, "pareto merge: %s\n", s.message().c_str());
+    return kRuntime;
+  }
+  if (Status s = harness::write_summary(out); !s.ok()) {
+    std::fprintf(stderr, "pareto merge: writing the summary: %s\n", s.message().c_str());
     return kRuntime;
   }
   std::printf("merged %zu runs into %s: %zu of %zu items%s\n", a.dirs.size(),
@@ -519,7 +561,16 @@ void add_run_commands(CLI::App& app, int& exit_code, int argc, char** argv) {
     cmd->add_flag("--resume", a->resume, "finish the run in --out DIR: skip the items it has");
     cmd->add_flag("--no-cache", a->no_cache,
                   "ask the models again even where the cache has an answer");
-    cmd->callback([a, &exit_code] { exit_code = run_run(*a); });
+    cmd->add_option("--baseline", a->baseline,
+                    "compare with this run's folder; exit 1 on a significant drop");
+    CLI::Option* drop = cmd->add_option(
+        "--max-drop", a->max_drop,
+        "drops of at most this much score (0..1) are not regressions (with --baseline)");
+    drop->capture_default_str();
+    cmd->callback([a, drop, &exit_code] {
+      a->max_drop_given = drop->count() > 0;
+      exit_code = run_run(*a);
+    });
   }
   {
     auto a = std::make_shared<MergeArgs>();

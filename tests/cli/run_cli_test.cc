@@ -157,6 +157,38 @@ TEST_F(RunCliTest, ShardsMergeIntoTheWholeRun) {
   EXPECT_EQ(Run({"merge", "s0", "full", "--out", "mixed"}).exit_code, 2);
 }
 
+TEST_F(RunCliTest, ABaselineGateExitsOneOnlyOnASignificantDrop) {
+  ASSERT_EQ(Run({"run", "suite.pareto", "--out", "base"}).exit_code, 0);
+  EXPECT_TRUE(fs::exists(dir_ / "base" / "summary.json"));
+  // The same model against itself: nothing dropped.
+  auto same = Run({"run", "suite.pareto", "--out", "same", "--baseline", "base"});
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_NE(same.out.find("no significant drop"), std::string::npos) << same.out;
+  // A baseline where every item passed (the real run's records, rewritten): the random
+  // model's run is a significant drop.
+  std::ifstream in(dir_ / "base" / "results.jsonl");
+  std::string passed;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    j["passed"] = true;
+    j["score"] = 1.0;
+    j["status"] = "graded";
+    for (auto& g : j["graders"]) {
+      g["passed"] = true;
+      g["score"] = 1.0;
+    }
+    passed += j.dump() + "\n";
+  }
+  fs::create_directories(dir_ / "perfect");
+  Write(dir_ / "perfect" / "results.jsonl", passed);
+  auto drop = Run({"run", "suite.pareto", "--out", "dropped", "--baseline", "perfect",
+                   "--max-drop", "0.1"});
+  EXPECT_EQ(drop.exit_code, 1) << drop.out << drop.err;
+  EXPECT_NE(drop.out.find("t.cli/add"), std::string::npos) << drop.out;
+  EXPECT_EQ(Run({"run", "suite.pareto", "--max-drop", "0.1"}).exit_code, 2);
+  EXPECT_EQ(Run({"run", "suite.pareto", "--baseline", "nowhere"}).exit_code, 2);
+}
+
 // Starts `pareto ARGS...` in `cwd` without waiting; its output is discarded.
 pid_t Spawn(const std::vector<std::string>& args, const fs::path& cwd) {
   std::vector<std::string> text = {PARETO_BINARY};
