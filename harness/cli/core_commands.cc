@@ -4,6 +4,7 @@
 //   pareto generate --model F --prompt S [-n N] [--temp T] [--top-k K] [--top-p P] [--seed S]
 //                   [--chat [--template NAME] [--system S]] [--stop S]... [--logprobs K] [--json]
 //   pareto bench    --model F [-p 128] [-n 32] [-t THREADS] [-b BATCH] [-r REPEATS] [--json]
+//                   [--energy [--profile cpu-ddr5]]
 //   pareto quantize IN OUT TYPE
 //   pareto model new --arch llama --embd 64 --layers 2 --heads 4 --kv-heads 2 --ffn 128
 //                    [--vocab FILE.gguf | --n-vocab N] [--type f32] [--seed 1] -o OUT.gguf
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "harness/cli/commands.h"
+#include "harness/energy.h"
 #include "inference/chat_template.h"
 #include "inference/context.h"
 #include "inference/generator.h"
@@ -288,6 +290,9 @@ struct BenchArgs {
   int repeats = 5;
   uint64_t seed = 1;
   bool json = false;
+  bool energy = false;           // modelled pJ/token against batch size instead of speed
+  bool batch_given = false;      // -b was on the command line
+  std::string profile = "cpu-ddr5";
 };
 
 struct Sample {
@@ -310,7 +315,120 @@ Stats TokensPerSecond(const std::vector<Sample>& samples, double tokens) {
   return s;
 }
 
+// bench --energy: the modelled energy per generated token as more sequences share each pass
+// over the weights. The counters of the core are exact for a given shape, so one run per
+// batch size suffices; the timing beside them is one run's, for orientation only.
+int RunBenchEnergy(const BenchArgs& a) {
+  const std::string cmd = "bench";
+  if (a.gen <= 0 || a.batch <= 0 || a.prompt < 0) {
+    return Fail(cmd, "--energy needs -n >= 1 and -b >= 1", kUsage);
+  }
+  auto profile = harness::find_hardware_profile(a.profile);
+  if (!profile.ok()) return Fail(cmd, profile.message(), kUsage);
+  const int max_batch = a.batch_given ? a.batch : 16;
+  RunOptions run = a.run;
+  if (run.ctx <= 0) run.ctx = std::max(16, std::max(a.prompt, 1) + a.gen + 1);
+  Session s;
+  if (auto code = OpenSession(cmd, run, max_batch, s)) return *code;
+  const ModelConfig& c = s.model->config();
+  std::mt19937 rng(static_cast<uint32_t>(a.seed));
+  std::uniform_int_distribution<int32_t> token(0, c.n_vocab - 1);
+
+  struct Row {
+    std::string test;
+    int batch = 1;
+    double seconds = 0;
+    ForwardCounters counters;
+    harness::ModelledEnergy energy;
+  };
+  std::vector<Row> rows;
+  auto priced = [&](Row& row) -> Status {
+    harness::WorkCounters w;
+    w.flops = row.counters.flops;
+    w.weight_bytes = static_cast<double>(row.counters.weight_bytes);
+    w.kv_bytes_read = static_cast<double>(row.counters.kv_bytes_read);
+    w.kv_bytes_written = static_cast<double>(row.counters.kv_bytes_written);
+    w.tokens = row.counters.tokens;
+    auto e = harness::model_energy(w, *profile);
+    if (!e.ok()) return e.status();
+    row.energy = *e;
+    return Status::Ok();
+  };
+  if (a.prompt > 0) {
+    Row row;
+    row.test = fmt::format("pp{}", a.prompt);
+    std::vector<int32_t> ids(static_cast<size_t>(a.prompt));
+    for (int32_t& id : ids) id = token(rng);
+    s.ctx->ClearSequence(0);
+    Clock::time_point t0 = Clock::now();
+    auto r = s.ctx->Eval(ids);
+    if (!r.ok()) return Fail(cmd, r.message(), kRuntime);
+    row.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    row.counters = s.ctx->last_counters();
+    if (Status st = priced(row); !st.ok()) return Fail(cmd, st.message(), kRuntime);
+    rows.push_back(row);
+  }
+  for (int b = 1; b <= max_batch; b = b * 2 > max_batch && b < max_batch ? max_batch : b * 2) {
+    Row row;
+    row.test = fmt::format("tg{} x{}", a.gen, b);
+    row.batch = b;
+    for (int q = 0; q < b; ++q) s.ctx->ClearSequence(q);
+    std::vector<BatchEntry> step(static_cast<size_t>(b));
+    std::vector<float> logits;
+    Clock::time_point t0 = Clock::now();
+    for (int i = 0; i < a.gen; ++i) {
+      for (int q = 0; q < b; ++q) step[q] = {token(rng), q, true};
+      Status st = s.ctx->Decode(step, &logits);
+      if (!st.ok()) return Fail(cmd, st.message(), kRuntime);
+      row.counters += s.ctx->last_counters();
+    }
+    row.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (Status st = priced(row); !st.ok()) return Fail(cmd, st.message(), kRuntime);
+    rows.push_back(row);
+    if (b == max_batch) break;
+  }
+
+  Json out = Json::array();
+  if (!a.json) {
+    fmt::print("modelled energy, profile {} ({}); dynamic energy only (docs/energy.md)\n",
+               profile->name, profile->description);
+    fmt::print("| test | batch | tokens | weights MB/token | KV MB/token | arithmetic pJ/token | "
+               "memory pJ/token | pJ/token | t/s (one run) |\n");
+    fmt::print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+  }
+  for (const Row& r : rows) {
+    const double tokens = static_cast<double>(std::max<int64_t>(1, r.counters.tokens));
+    const double pj = r.energy.joules() * 1e12 / tokens;
+    const double arithmetic = r.energy.arithmetic_joules * 1e12 / tokens;
+    const double memory = r.energy.memory_joules * 1e12 / tokens;
+    const double weights_mb = static_cast<double>(r.counters.weight_bytes) / 1e6 / tokens;
+    const double kv_mb =
+        static_cast<double>(r.counters.kv_bytes_read + r.counters.kv_bytes_written) / 1e6 / tokens;
+    if (a.json) {
+      out.push_back({{"test", r.test},
+                     {"batch", r.batch},
+                     {"tokens", r.counters.tokens},
+                     {"profile", profile->name},
+                     {"source", "modelled"},
+                     {"joules", r.energy.joules()},
+                     {"pj_per_token", pj},
+                     {"arithmetic_pj_per_token", arithmetic},
+                     {"memory_pj_per_token", memory},
+                     {"onchip_pj_per_token", r.energy.onchip_joules * 1e12 / tokens},
+                     {"seconds", r.seconds},
+                     {"counters", CountersJson(r.counters)}});
+    } else {
+      fmt::print("| {} | {} | {} | {:.3f} | {:.3f} | {:.0f} | {:.0f} | {:.0f} | {:.1f} |\n", r.test,
+                 r.batch, r.counters.tokens, weights_mb, kv_mb, arithmetic, memory, pj,
+                 r.seconds > 0 ? tokens / r.seconds : 0.0);
+    }
+  }
+  if (a.json) fmt::print("{}\n", Dump(out));
+  return kOk;
+}
+
 int RunBench(const BenchArgs& a) {
+  if (a.energy) return RunBenchEnergy(a);
   const std::string cmd = "bench";
   if (a.prompt < 0 || a.gen < 0 || a.batch <= 0 || a.repeats <= 0 ||
       (a.prompt == 0 && a.gen == 0)) {
@@ -554,7 +672,14 @@ void add_core_commands(CLI::App& app, int& exit_code) {
                     "timed runs per test, after one warm-up (default 5)");
     cmd->add_option("--seed", a->seed, "seed of the random token ids");
     cmd->add_flag("--json", a->json, "print the results as a JSON array");
-    cmd->callback([a, &exit_code] { exit_code = RunBench(*a); });
+    cmd->add_flag("--energy", a->energy,
+                  "modelled pJ/token for batch sizes 1, 2, 4, ... up to -b (default 16)");
+    cmd->add_option("--profile", a->profile, "hardware profile for --energy: cpu-ddr5, gpu-hbm3e")
+        ->capture_default_str();
+    cmd->callback([a, cmd, &exit_code] {
+      a->batch_given = cmd->count("--batch") > 0;
+      exit_code = RunBench(*a);
+    });
   }
   {
     auto a = std::make_shared<QuantizeArgs>();

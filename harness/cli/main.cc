@@ -40,14 +40,7 @@ int main(int argc, char** argv) {
   const std::string harness = "the harness (issue #4)";
   const std::string analyses = "the analyses (issue #6)";
   add_run_commands(app, exit_code, argc, argv);
-  add_pending_command(app, "report", "scores, tokens, latency, energy of a run", harness,
-                      exit_code);
-  add_pending_command(app, "compare", "paired comparison of two runs; exit 1 on a regression",
-                      harness, exit_code);
-  add_pending_command(app, "saturation", "which tasks still tell tiers apart", analyses,
-                      exit_code);
-  add_pending_command(app, "targets", "distillation targets: where the teacher beats the student",
-                      analyses, exit_code);
+  add_report_commands(app, exit_code);
   add_pending_command(app, "distill", "export teacher data; distill embedded students", analyses,
                       exit_code);
   add_core_commands(app, exit_code);
