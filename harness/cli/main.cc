@@ -37,7 +37,6 @@ int main(int argc, char** argv) {
   add_tokenize_commands(app, exit_code);
   add_sandbox_commands(app, exit_code);
 
-  const std::string harness = "the harness (issue #4)";
   const std::string analyses = "the analyses (issue #6)";
   add_run_commands(app, exit_code, argc, argv);
   add_report_commands(app, exit_code);
