@@ -31,6 +31,9 @@ void add_run_commands(CLI::App& app, int& exit_code, int argc, char** argv);
 // report, compare, saturation, targets: what a run's results say.
 void add_report_commands(CLI::App& app, int& exit_code);
 
+// serve: the embedded core behind an OpenAI-compatible HTTP API.
+void add_serve_commands(CLI::App& app, int& exit_code);
+
 // Registers a command that is part of the design but not built yet: it accepts any
 // arguments, says so on stderr, and exits 2.
 void add_pending_command(CLI::App& app, const std::string& name, const std::string& description,

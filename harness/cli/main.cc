@@ -44,8 +44,7 @@ int main(int argc, char** argv) {
                       exit_code);
   add_core_commands(app, exit_code);
   add_train_commands(app, exit_code);
-  add_pending_command(app, "serve", "an OpenAI-compatible server for the embedded core",
-                      "the HTTP side (issue #7)", exit_code);
+  add_serve_commands(app, exit_code);
 
   try {
     app.parse(argc, argv);
