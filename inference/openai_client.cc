@@ -207,6 +207,7 @@ struct OpenAiClient::Limiter {
 struct OpenAiClient::Attempt {
   bool ok = false;
   bool retryable = false;
+  bool timed_out = false;  // the attempt's total timeout passed
   std::string reason;
   std::optional<milliseconds> retry_after;
   OpenAiCompletion completion;
@@ -276,7 +277,7 @@ milliseconds OpenAiClient::Backoff(int attempt) {
 }
 
 OpenAiClient::Attempt OpenAiClient::Send(const std::string& url, const std::string* body,
-                                         bool stream, bool chat) {
+                                         bool stream, bool chat, milliseconds total_timeout) {
   Attempt a;
   CURL* curl = curl_easy_init();
   if (curl == nullptr) {
@@ -314,7 +315,7 @@ OpenAiClient::Attempt OpenAiClient::Send(const std::string& url, const std::stri
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, total_timeout.count())));
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
@@ -343,6 +344,7 @@ OpenAiClient::Attempt OpenAiClient::Send(const std::string& url, const std::stri
       a.retryable = rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL;
     }
     if (rc == CURLE_OPERATION_TIMEDOUT) {
+      a.timed_out = true;
       a.reason = fmt::format("timed out ({})", a.reason);
     } else if (stream && t.status == 200 && a.retryable) {
       a.reason = "the stream was cut before its end (" + a.reason + ")";
@@ -388,15 +390,32 @@ OpenAiClient::Attempt OpenAiClient::Send(const std::string& url, const std::stri
   return a;
 }
 
-Result<OpenAiCompletion> OpenAiClient::Complete(const openai::TextRequest& request) {
+Result<OpenAiCompletion> OpenAiClient::Complete(const openai::TextRequest& request,
+                                                std::optional<milliseconds> budget) {
   openai::TextRequest r = request;
   if (r.model.empty()) r.model = options_.model;
   const std::string url = options_.base_url + (r.chat ? "/chat/completions" : "/completions");
   const std::string body = openai::EncodeRequest(r);
   const Clock::time_point wall_start = Clock::now();
+  const bool has_deadline = budget.has_value();
+  const Clock::time_point deadline = wall_start + budget.value_or(milliseconds(0));
+  auto remaining = [&] {
+    milliseconds left = options_.total_timeout;
+    if (has_deadline) {
+      left = std::min(left, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+    }
+    return left;
+  };
   for (int attempt = 0;; ++attempt) {
     limiter_->Acquire();
-    Attempt a = Send(url, &body, r.stream, r.chat);
+    if (has_deadline && remaining().count() <= 0) {
+      limiter_->Release();
+      return Status::Error(fmt::format("timed out: the budget of {} ms for {} ran out (after {} "
+                                       "attempt{})",
+                                       budget->count(), url, attempt, attempt == 1 ? "" : "s"));
+    }
+    const milliseconds attempt_timeout = remaining();
+    Attempt a = Send(url, &body, r.stream, r.chat, attempt_timeout);
     limiter_->Release();
     if (a.ok) {
       OpenAiCompletion c = std::move(a.completion);
@@ -423,12 +442,21 @@ Result<OpenAiCompletion> OpenAiClient::Complete(const openai::TextRequest& reque
       }
       return c;
     }
-    if (!a.retryable || attempt >= options_.max_retries) {
-      return Status::Error(Redact(fmt::format("POST {}: {} (after {} attempt{})", url, a.reason,
+    // An attempt cut short by the call's budget leaves nothing to retry with.
+    const bool budget_cut = a.timed_out && has_deadline && attempt_timeout < options_.total_timeout;
+    if (!a.retryable || attempt >= options_.max_retries || budget_cut) {
+      const bool out_of_budget = budget_cut || (has_deadline && Clock::now() >= deadline);
+      return Status::Error(Redact(fmt::format("{}POST {}: {} (after {} attempt{})",
+                                              out_of_budget ? "timed out: " : "", url, a.reason,
                                               attempt + 1, attempt == 0 ? "" : "s")));
     }
     milliseconds wait = a.retry_after ? std::min(*a.retry_after, options_.retry_after_max)
                                       : Backoff(attempt);
+    if (has_deadline && Clock::now() + wait >= deadline) {
+      return Status::Error(Redact(fmt::format("timed out: POST {}: {}; no budget left to retry "
+                                              "(after {} attempt{})",
+                                              url, a.reason, attempt + 1, attempt == 0 ? "" : "s")));
+    }
     std::this_thread::sleep_for(wait);
   }
 }
@@ -437,7 +465,7 @@ Result<std::vector<std::string>> OpenAiClient::ListModels() {
   const std::string url = options_.base_url + "/models";
   for (int attempt = 0;; ++attempt) {
     limiter_->Acquire();
-    Attempt a = Send(url, nullptr, false, false);
+    Attempt a = Send(url, nullptr, false, false, options_.total_timeout);
     limiter_->Release();
     if (a.ok) {
       auto ids = openai::DecodeModelList(a.body);

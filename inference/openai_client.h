@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,8 +88,10 @@ class OpenAiClient {
   OpenAiClient& operator=(const OpenAiClient&) = delete;
 
   // Sends `request` to /chat/completions or /completions (request.chat) under the base URL.
-  // An empty request.model takes the client's.
-  Result<OpenAiCompletion> Complete(const openai::TextRequest& request);
+  // An empty request.model takes the client's. `budget` bounds the whole call, attempts and
+  // back-off together; when it runs out the error starts with "timed out".
+  Result<OpenAiCompletion> Complete(const openai::TextRequest& request,
+                                    std::optional<std::chrono::milliseconds> budget = {});
 
   // GET /models: the ids the endpoint serves.
   Result<std::vector<std::string>> ListModels();
@@ -100,7 +103,8 @@ class OpenAiClient {
   struct Attempt;
   explicit OpenAiClient(const OpenAiClientOptions& options, std::string key);
   std::string Redact(std::string text) const;
-  Attempt Send(const std::string& url, const std::string* body, bool stream, bool chat);
+  Attempt Send(const std::string& url, const std::string* body, bool stream, bool chat,
+               std::chrono::milliseconds total_timeout);
   std::chrono::milliseconds Backoff(int attempt);
 
   OpenAiClientOptions options_;

@@ -306,7 +306,9 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!text.ok()) {
         return SendError(path, {400, "invalid_request_error", text.message(), "messages", ""});
       }
-      prompt = tok.Encode(*text, {.add_special = true, .parse_special = true});
+      // Markers of a real chat format are special tokens; plain completion text has none.
+      const bool special = server_.chat.format != ChatFormat::kCompletion;
+      prompt = tok.Encode(*text, {.add_special = true, .parse_special = special});
     } else if (!r.prompt_tokens.empty()) {
       for (TokenId id : r.prompt_tokens) {
         if (!tok.Contains(id)) {

@@ -212,6 +212,19 @@ TEST(OpenAiClientTest, TotalTimeoutBoundsAnAttempt) {
   EXPECT_NE(r.message().find("timed out"), std::string::npos) << r.message();
 }
 
+TEST(OpenAiClientTest, ACallsBudgetBoundsAttemptsAndRetries) {
+  std::atomic<bool> release{false};
+  FaultServer server([&](auto&, int, const std::string&) {
+    for (int i = 0; i < 100 && !release; ++i) std::this_thread::sleep_for(milliseconds(50));
+  });
+  auto client = *OpenAiClient::Create(Options(server));  // 5 s timeouts, 3 retries
+  auto r = client->Complete(Ask(true), milliseconds(300));
+  release = true;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.message().rfind("timed out", 0), 0u) << r.message();
+  EXPECT_EQ(server.requests(), 1);
+}
+
 TEST(OpenAiClientTest, RefusedConnectionIsRetriedThenReported) {
   uint16_t port;
   {

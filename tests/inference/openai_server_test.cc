@@ -49,7 +49,7 @@ struct Served {
   // What the core itself generates greedily for a chat (the plain completion template).
   GenerationResult Embedded(const std::vector<ChatMessage>& messages, int max_tokens, int top = 0) {
     std::string text = *RenderChat(ChatTemplate{}, messages, true);
-    auto prompt = tiny.tokenizer->Encode(text, {.add_special = true, .parse_special = true});
+    auto prompt = tiny.tokenizer->Encode(text, {.add_special = true});
     return EmbeddedTokens(prompt, max_tokens, top);
   }
   GenerationResult EmbeddedTokens(const std::vector<TokenId>& prompt, int max_tokens, int top = 0) {
