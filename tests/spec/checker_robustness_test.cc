@@ -4,26 +4,20 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "spec/checker.h"
 #include "tests/spec/checker_test_util.h"
+#include "tests/spec/test_files.h"
 
 namespace pareto::spec {
 namespace {
 
+using testing::read_bytes;
+
 namespace fs = std::filesystem;
 
-const fs::path kRoot = PARETO_SOURCE_DIR;
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+const fs::path kRoot = testing::kSourceDir;
 
 // Checks `text` as suites/examples/x.pareto (so data paths resolve); every diagnostic must
 // name a place inside the text.
@@ -51,7 +45,7 @@ TEST(CheckerRobustness, EveryTruncationOfTheExampleSuites) {
   for (const auto& e : fs::recursive_directory_iterator(kRoot / "suites")) {
     if (e.path().extension() != ".pareto") continue;
     ++files;
-    const std::string text = read(e.path());
+    const std::string text = read_bytes(e.path());
     // Every byte position for small files; a stride for larger ones keeps the test quick.
     const std::size_t step = std::max<std::size_t>(1, text.size() / 400);
     for (std::size_t n = 0; n <= text.size(); n += step) expect_sound(text.substr(0, n));

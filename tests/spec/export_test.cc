@@ -7,23 +7,17 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include "spec/checker.h"
 #include "tests/spec/checker_test_util.h"
+#include "tests/spec/test_files.h"
 
 namespace pareto::spec {
 namespace {
 
-const std::filesystem::path kDir =
-    std::filesystem::path(PARETO_SOURCE_DIR) / "tests/fixtures/spec/export";
+using testing::read_bytes;
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+const std::filesystem::path kDir = testing::kSourceDir / "tests/fixtures/spec/export";
 
 CheckResult check_basic() {
   static const GeneratorRegistry registry = testing::test_generators();
@@ -41,7 +35,7 @@ TEST(Export, MatchesTheGoldenFile) {
   if (std::getenv("PARETO_UPDATE_GOLDEN") != nullptr) {
     std::ofstream(kDir / "basic.json", std::ios::binary) << text;
   }
-  EXPECT_EQ(text, read(kDir / "basic.json"));
+  EXPECT_EQ(text, read_bytes(kDir / "basic.json"));
 }
 
 TEST(Export, IsCanonicalJsonWithSortedKeysAndTheFormatVersion) {

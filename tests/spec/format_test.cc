@@ -5,27 +5,21 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "spec/lexer.h"
 #include "spec/parser.h"
+#include "tests/spec/test_files.h"
 
 namespace pareto::spec {
 namespace {
 
+using testing::read_bytes;
+
 namespace fs = std::filesystem;
 
-const fs::path kRoot = PARETO_SOURCE_DIR;
+const fs::path kRoot = testing::kSourceDir;
 const fs::path kFixtures = kRoot / "tests/fixtures/spec/syntax";
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Formats text that must parse; fails the test otherwise.
 std::string fmt_text(const std::string& text) {
@@ -68,7 +62,7 @@ std::vector<fs::path> parsable_spec_files(const fs::path& root) {
   if (!fs::exists(root)) return out;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
     if (!entry.is_regular_file() || entry.path().extension() != ".pareto") continue;
-    const SourceFile source(entry.path().string(), read_file(entry.path()));
+    const SourceFile source(entry.path().string(), read_bytes(entry.path()));
     Diagnostics diagnostics;
     parse_file(source, diagnostics);
     if (!diagnostics.has_errors()) out.push_back(entry.path());
@@ -78,23 +72,23 @@ std::vector<fs::path> parsable_spec_files(const fs::path& root) {
 }
 
 TEST(Format, MessyFileBecomesTheCanonicalText) {
-  const std::string expected = read_file(kFixtures / "format/messy.expected");
+  const std::string expected = read_bytes(kFixtures / "format/messy.expected");
   ASSERT_FALSE(expected.empty());
-  EXPECT_EQ(fmt_text(read_file(kFixtures / "format/messy.pareto")), expected);
+  EXPECT_EQ(fmt_text(read_bytes(kFixtures / "format/messy.pareto")), expected);
   EXPECT_EQ(fmt_text(expected), expected);
 }
 
 TEST(Format, EveryFixtureRoundTrips) {
   const auto files = parsable_spec_files(kFixtures);
   ASSERT_GE(files.size(), 6u);
-  for (const fs::path& path : files) expect_canonical_round_trip(read_file(path), path.string());
+  for (const fs::path& path : files) expect_canonical_round_trip(read_bytes(path), path.string());
 }
 
 TEST(Format, EverySpecInTheRepositoryRoundTrips) {
   // suites/ and the other spec fixtures (written by other tests) obey the same promises.
   for (const fs::path& root : {kRoot / "suites", kRoot / "tests/fixtures/spec"}) {
     for (const fs::path& path : parsable_spec_files(root)) {
-      expect_canonical_round_trip(read_file(path), path.string());
+      expect_canonical_round_trip(read_bytes(path), path.string());
     }
   }
 }

@@ -6,15 +6,16 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 
 #include "spec/lexer.h"
+#include "tests/spec/test_files.h"
 
 namespace pareto::spec {
 namespace {
+
+using testing::read_bytes;
 
 struct Parsed {
   SourceFile source;
@@ -41,15 +42,7 @@ std::vector<std::string> messages(const Diagnostics& d) {
   return out;
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-const std::filesystem::path kFixtures =
-    std::filesystem::path(PARETO_SOURCE_DIR) / "tests/fixtures/spec/syntax";
+const std::filesystem::path kFixtures = testing::kSourceDir / "tests/fixtures/spec/syntax";
 
 std::string slice(const Parsed& p, Span span) {
   return std::string(p.source.text().substr(span.begin, span.size()));
@@ -91,7 +84,7 @@ std::vector<std::string> all_comments(const File& f) {
 }
 
 TEST(Parser, ReadsThePlanExample) {
-  const Parsed p = parse_ok(read_file(kFixtures / "full.pareto"));
+  const Parsed p = parse_ok(read_bytes(kFixtures / "full.pareto"));
   const File& f = p.file;
   ASSERT_EQ(f.items.size(), 9u);
   EXPECT_EQ(f.items[0].kind, ItemKind::kSuite);
@@ -292,7 +285,7 @@ TEST(Parser, CommentsAttachToTheirNodes) {
 TEST(Parser, NoCommentIsLostInAnyFixture) {
   for (const auto& entry : std::filesystem::directory_iterator(kFixtures)) {
     if (entry.path().extension() != ".pareto") continue;
-    const std::string text = read_file(entry.path());
+    const std::string text = read_bytes(entry.path());
     const Parsed p = parse_ok(text);
     std::size_t hashes = 0;
     Diagnostics ignored;
@@ -479,7 +472,7 @@ TEST(Parser, NestingUpToTheLimitIsFine) {
 }
 
 TEST(Parser, EveryPrefixOfAValidFileParsesWithoutCrashing) {
-  const std::string text = read_file(kFixtures / "full.pareto");
+  const std::string text = read_bytes(kFixtures / "full.pareto");
   for (std::size_t n = 0; n <= text.size(); ++n) {
     const Parsed p = parse_text(text.substr(0, n));
     EXPECT_LE(p.diagnostics.size(), 101u);
@@ -497,7 +490,7 @@ TEST(Parser, RandomBytesGiveBoundedErrors) {
 }
 
 TEST(Parser, SpliceGarbageIntoAValidFile) {
-  const std::string text = read_file(kFixtures / "full.pareto");
+  const std::string text = read_bytes(kFixtures / "full.pareto");
   const std::string garbage[] = {std::string("\0", 1),
                                  "\xFF\xFE",
                                  "{",
@@ -545,12 +538,12 @@ TEST(Parser, ErrorFixturesRenderAsExpected) {
   int checked = 0;
   for (const auto& entry : std::filesystem::directory_iterator(kFixtures / "errors")) {
     if (entry.path().extension() != ".pareto") continue;
-    const SourceFile source(entry.path().filename().string(), read_file(entry.path()));
+    const SourceFile source(entry.path().filename().string(), read_bytes(entry.path()));
     Diagnostics diagnostics;
     parse_file(source, diagnostics);
     std::filesystem::path expected = entry.path();
     expected.replace_extension(".expected");
-    EXPECT_EQ(diagnostics.render(), read_file(expected)) << entry.path();
+    EXPECT_EQ(diagnostics.render(), read_bytes(expected)) << entry.path();
     ++checked;
   }
   EXPECT_GE(checked, 3);
