@@ -82,6 +82,10 @@ bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <=
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_ident_char(char c) { return is_ident_start(c) || is_digit(c) || c == '-'; }
 bool is_space(char c) { return c == ' ' || c == '\t'; }
+// Printable ASCII or a tab: a byte of text that needs no decoding or checking.
+bool is_plain(char c) {
+  return (c >= 0x20 && c < 0x7F) || c == '\t';  // char may be signed: bytes >= 0x80 are < 0
+}
 
 // A character as a message shows it: `x`, or U+0007 for what a terminal cannot show.
 std::string describe_char(std::string_view text, std::size_t pos) {
@@ -179,31 +183,45 @@ Token Lexer::next() {
     return t;
   }
   const char c = text_[pos_];
-  const auto punct = [&](TokenKind kind) {
-    ++pos_;
-    t.kind = kind;
-    t.span = {start, pos_};
-    return t;
-  };
+  TokenKind punct = TokenKind::kEnd;  // kEnd: not a one-character token
   switch (c) {
     case '\n':
-      return punct(TokenKind::kNewline);
+      punct = TokenKind::kNewline;
+      break;
     case '{':
-      return punct(TokenKind::kLBrace);
+      punct = TokenKind::kLBrace;
+      break;
     case '}':
-      return punct(TokenKind::kRBrace);
+      punct = TokenKind::kRBrace;
+      break;
     case '[':
-      return punct(TokenKind::kLBracket);
+      punct = TokenKind::kLBracket;
+      break;
     case ']':
-      return punct(TokenKind::kRBracket);
+      punct = TokenKind::kRBracket;
+      break;
     case '(':
-      return punct(TokenKind::kLParen);
+      punct = TokenKind::kLParen;
+      break;
     case ')':
-      return punct(TokenKind::kRParen);
+      punct = TokenKind::kRParen;
+      break;
     case ',':
-      return punct(TokenKind::kComma);
+      punct = TokenKind::kComma;
+      break;
     case '=':
-      return punct(TokenKind::kEquals);
+      punct = TokenKind::kEquals;
+      break;
+    default:
+      break;
+  }
+  if (punct != TokenKind::kEnd) {
+    ++pos_;
+    t.kind = punct;
+    t.span = {start, pos_};
+    return t;
+  }
+  switch (c) {
     case '"':
       if (text_.substr(pos_, 3) == "\"\"\"") return lex_block_string(start);
       return lex_string(start);
@@ -211,6 +229,13 @@ Token Lexer::next() {
       t.kind = TokenKind::kComment;
       std::string body;
       while (pos_ < text_.size() && text_[pos_] != '\n') {
+        std::size_t run = pos_;
+        while (run < text_.size() && is_plain(text_[run])) ++run;
+        if (run > pos_) {
+          body.append(text_.substr(pos_, run - pos_));
+          pos_ = run;
+          continue;
+        }
         const char d = text_[pos_];
         if (d == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') break;
         if ((static_cast<unsigned char>(d) < 0x20 && d != '\t') || d == 0x7F) {
@@ -276,6 +301,15 @@ Token Lexer::lex_string(std::size_t start) {
   std::string value;
   bool closed = false;
   while (pos_ < text_.size()) {
+    std::size_t run = pos_;
+    while (run < text_.size() && is_plain(text_[run]) && text_[run] != '"' && text_[run] != '\\') {
+      ++run;
+    }
+    if (run > pos_) {
+      value.append(text_.substr(pos_, run - pos_));
+      pos_ = run;
+      continue;
+    }
     const char c = text_[pos_];
     if (c == '"') {
       ++pos_;
@@ -382,6 +416,16 @@ Token Lexer::lex_block_string(std::size_t start) {
   std::string raw;
   bool closed = false;
   while (pos_ < text_.size()) {
+    std::size_t run = pos_;
+    while (run < text_.size() && (is_plain(text_[run]) || text_[run] == '\n') &&
+           text_[run] != '"' && text_[run] != '\\') {
+      ++run;
+    }
+    if (run > pos_) {
+      raw.append(text_.substr(pos_, run - pos_));
+      pos_ = run;
+      continue;
+    }
     if (text_.compare(pos_, 3, "\"\"\"") == 0) {
       pos_ += 3;
       closed = true;
@@ -451,6 +495,7 @@ Token Lexer::lex_block_string(std::size_t start) {
     }
   }
   std::string value;
+  value.reserve(raw.size());
   for (std::size_t i = first; i < last; ++i) {
     if (i > first) value += '\n';
     if (i == first && keep_first_line) {

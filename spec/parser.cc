@@ -61,17 +61,24 @@ class Parser {
     return ahead_[(ahead_head_ + ahead) % ahead_.size()];
   }
   TokenKind kind(std::size_t ahead = 0) { return peek(ahead).kind; }
-  Token take() {
-    peek();
-    Token t = std::move(ahead_[ahead_head_]);
-    ahead_head_ = (ahead_head_ + 1) % ahead_.size();
-    --ahead_count_;
+  // Consumes the next token.
+  void skip() {
+    const Token& t = peek();
     if (t.kind == TokenKind::kNewline) {
       after_newline_ = true;
     } else if (t.kind != TokenKind::kComment) {
       last_end_ = t.span.end;
       after_newline_ = false;
     }
+    ahead_head_ = (ahead_head_ + 1) % ahead_.size();
+    --ahead_count_;
+  }
+  // Consumes the next token and hands it over (skip() where only its kind or span matters:
+  // moving a token out costs more than looking at it).
+  Token take() {
+    Token t = std::move(ahead_[(peek(), ahead_head_)]);
+    // The slot keeps kind and span (moving leaves them), which is all skip() reads.
+    skip();
     return t;
   }
   Comment take_comment() {
@@ -86,7 +93,7 @@ class Parser {
     while (true) {
       const TokenKind k = kind();
       if (k == TokenKind::kNewline) {
-        take();
+        skip();
         if (after_newline) gap.blank = true;
         gap.newline = after_newline = true;
       } else if (k == TokenKind::kComment) {
@@ -217,7 +224,7 @@ class Parser {
       if (k == TokenKind::kEnd) return;
       if (k == TokenKind::kLBrace || k == TokenKind::kLBracket || k == TokenKind::kLParen) ++open;
       if (k == TokenKind::kRBrace || k == TokenKind::kRBracket || k == TokenKind::kRParen) --open;
-      take();
+      skip();
     } while (open > 0);
   }
 
@@ -240,7 +247,7 @@ class Parser {
       if (k == TokenKind::kComment) {
         pending_.push_back(take_comment());
       } else {
-        take();
+        skip();
       }
     }
   }
@@ -259,7 +266,7 @@ class Parser {
           k == TokenKind::kRBrace || k == TokenKind::kRBracket || k == TokenKind::kRParen;
       if (closing && open == 0) {
         if (k != closer) return;
-        take();
+        skip();
         failed_ = false;
         return;
       }
@@ -268,19 +275,19 @@ class Parser {
       if (k == TokenKind::kComment) {
         pending_.push_back(take_comment());
       } else {
-        take();
+        skip();
       }
     }
   }
 
   // Recovery at the top level: skips to the next item that starts a line.
   void skip_to_next_item() {
-    if (kind() != TokenKind::kEnd) take();
+    if (kind() != TokenKind::kEnd) skip();
     while (kind() != TokenKind::kEnd && !at_item_start()) {
       if (kind() == TokenKind::kComment) {
         pending_.push_back(take_comment());
       } else {
-        take();
+        skip();
       }
     }
   }
@@ -290,14 +297,31 @@ class Parser {
     return k == TokenKind::kNewline || k == TokenKind::kEnd;
   }
 
+  // Each parse_* fills a node the caller has already put in its place in the tree (a node is
+  // large: building it aside and moving it in would cost more than reading it).
   bool parse_item(Item& item);
   void parse_block(Block& block, Where what);
-  Entry parse_entry();
-  Value parse_value(Where context);
-  Value parse_list();
-  Value parse_map();
+  void parse_entry(Entry& entry);
+  void parse_value(Value& v, Where context);
+  void parse_list(Value& v);
+  void parse_call(Value& v);
+  void parse_map(Value& v);
   bool parse_map_entry(Value& map);
-  Value parse_call();
+
+  // What a list or the arguments of a call say in messages.
+  struct SequenceText {
+    const char* hint;            // after "expected `]` to close ..."
+    const char* opened;          // the note at the opener
+    const char* separator;       // what was expected after an element
+    const char* separator_hint;  //
+  };
+  // The elements of a list or the arguments of a call, after the opener, up to and with the
+  // closer: line breaks and comments anywhere, `,` between elements, and the recoveries from a
+  // forgotten closer. `read_element` reads one element into `v` and returns the comments that
+  // belong to it; `closing` says what closes the sequence ("`]` to close the list").
+  template <typename ReadElement>
+  void parse_sequence(Value& v, Span open, TokenKind closer, Where closing,
+                      const SequenceText& text, ReadElement read_element);
 
   const SourceFile& source_;
   ErrorSink errors_;
@@ -320,11 +344,12 @@ File Parser::parse_file() {
     const Token& t = peek();
     if (t.kind == TokenKind::kEnd) break;
     if (t.kind == TokenKind::kName && is_item_keyword(t.text)) {
-      Item item;
+      Item& item = file.items.emplace_back();
       item.blank_line_before = gap.blank;
       item.comments.before = take_pending();
       failed_ = false;
       if (!parse_item(item)) {
+        file.items.pop_back();
         failed_ = false;
         skip_to_next_item();
         continue;
@@ -332,12 +357,9 @@ File Parser::parse_file() {
       take_same_line_comment(item.comments);
       if (!item_end_ok() && !at_item_start()) {
         expected(fmt::format("a line break after the {}", item_keyword(item.kind)));
-        file.items.push_back(std::move(item));
         failed_ = false;
         skip_to_next_item();
-        continue;
       }
-      file.items.push_back(std::move(item));
       continue;
     }
     // Not an item: say what was expected, with a hint for the likely mistake.
@@ -369,7 +391,7 @@ bool Parser::parse_item(Item& item) {
               : kw == "defaults" ? ItemKind::kDefaults
               : kw == "task"     ? ItemKind::kTask
                                  : ItemKind::kTier;
-  const auto take_name = [&](std::string_view what, std::string example) {
+  const auto take_name = [&](std::string_view what, std::string_view example) {
     if (kind() != TokenKind::kName) {
       std::string hint = kind() == TokenKind::kString
                              ? fmt::format("{} names are not quoted: {}", what, example)
@@ -386,13 +408,12 @@ bool Parser::parse_item(Item& item) {
     case ItemKind::kSuite:
       if (!take_name("suite", "suite core.arith \"Integer arithmetic\"")) return false;
       if (kind() == TokenKind::kString) {
-        const Token title = take();
-        Value v;
+        Token title = take();
+        Value& v = item.title.emplace();
         v.kind = title.invalid ? ValueKind::kInvalid : ValueKind::kString;
         v.span = title.span;
-        v.text = title.text;
+        v.text = std::move(title.text);
         v.triple_quoted = title.triple_quoted;
-        item.title = std::move(v);
       }
       break;
     case ItemKind::kInclude: {
@@ -400,10 +421,10 @@ bool Parser::parse_item(Item& item) {
         expected("a path string after `include`", "for example: include \"common.pareto\"");
         return false;
       }
-      const Token path = take();
+      Token path = take();
       item.path.kind = path.invalid ? ValueKind::kInvalid : ValueKind::kString;
       item.path.span = path.span;
-      item.path.text = path.text;
+      item.path.text = std::move(path.text);
       item.path.triple_quoted = path.triple_quoted;
       break;
     }
@@ -439,38 +460,38 @@ void Parser::parse_block(Block& block, Where what) {
     block.span.end = last_end_;
     return;
   }
-  const Token open = take();
+  const Span open = peek().span;
+  skip();
   if (kind() == TokenKind::kComment) block.open_comment = take_comment();
   while (true) {
     const Gap gap = skip_trivia();
     if (gap.newline) block.multiline = true;
     if (kind() == TokenKind::kRBrace) {
-      take();
+      skip();
       break;
     }
     if (kind() == TokenKind::kEnd || at_item_start()) {
       Diagnostic* d =
           error(error_span(peek()), fmt::format("expected `}}` to close {}", what.text()),
                 "every `{` needs a matching `}`");
-      add_note(d, open.span, what.text() + " opened here");
+      add_note(d, open, what.text() + " opened here");
       break;
     }
-    std::vector<Comment> before = take_pending();
-    failed_ = false;
-    Entry entry = parse_entry();
+    Entry& entry = block.entries.emplace_back();
     entry.blank_line_before = gap.blank;
-    entry.comments.before = std::move(before);
+    entry.comments.before = take_pending();
+    failed_ = false;
+    parse_entry(entry);
     if (failed_) {
       failed_ = false;
       skip_entry_rest();
-      if (kind() == TokenKind::kComma) take();
-      block.entries.push_back(std::move(entry));
+      if (kind() == TokenKind::kComma) skip();
       continue;
     }
     take_same_line_comment(entry.comments);
     const TokenKind k = kind();
     if (k == TokenKind::kComma) {
-      take();
+      skip();
       take_same_line_comment(entry.comments);
     } else if (k != TokenKind::kNewline && k != TokenKind::kRBrace && k != TokenKind::kEnd &&
                !after_newline_) {
@@ -481,17 +502,15 @@ void Parser::parse_block(Block& block, Where what) {
           "put each entry on its own line, or separate entries with `,`");
       failed_ = false;
       skip_entry_rest();
-      if (kind() == TokenKind::kComma) take();
+      if (kind() == TokenKind::kComma) skip();
     }
-    block.entries.push_back(std::move(entry));
   }
   block.end_comments = take_pending();
   block.span.end = last_end_;
   leave();
 }
 
-Entry Parser::parse_entry() {
-  Entry entry;
+void Parser::parse_entry(Entry& entry) {
   const Token& first = peek();
   entry.span = first.span;
   if (first.kind != TokenKind::kName) {
@@ -499,16 +518,16 @@ Entry Parser::parse_entry() {
     if (first.kind == TokenKind::kString) hint = "field names are not quoted";
     if (first.kind == TokenKind::kEquals) hint = "a field name goes before `=`";
     expected("a field name", hint);
-    return entry;
+    return;
   }
   Token name = take();
   entry.name = std::move(name.text);
   entry.name_span = name.span;
   const TokenKind next = kind();
   if (next == TokenKind::kEquals) {
-    take();
+    skip();
     entry.kind = EntryKind::kField;
-    entry.value = parse_value({"after `{} =`", entry.name});
+    parse_value(entry.value, {"after `{} =`", entry.name});
   } else if (next == TokenKind::kLBrace) {
     entry.kind = EntryKind::kSection;
     parse_block(entry.block, {"section `{}`", entry.name});
@@ -517,7 +536,7 @@ Entry Parser::parse_entry() {
               next == TokenKind::kFloat || next == TokenKind::kQuantity ||
               next == TokenKind::kLBracket || next == TokenKind::kError)) {
     entry.kind = EntryKind::kExpect;
-    entry.value = parse_value({"after `expect`", {}});
+    parse_value(entry.value, {"after `expect`", {}});
   } else if (entry.name == "expect") {
     entry.kind = EntryKind::kExpect;
     expected("a grader after `expect`", "for example: expect exact(answer)");
@@ -535,133 +554,133 @@ Entry Parser::parse_entry() {
     expected(fmt::format("`=` or `{{` after field name `{}`", truncated(entry.name)), hint);
   }
   entry.span.end = last_end_;
-  return entry;
 }
 
-Value Parser::parse_value(Where context) {
-  Value v;
-  const Token& t = peek();
+void Parser::parse_value(Value& v, Where context) {
+  Token& t = ahead_[(peek(), ahead_head_)];
   v.span = t.span;
   switch (t.kind) {
-    case TokenKind::kString: {
-      Token s = take();
-      v.kind = s.invalid ? ValueKind::kInvalid : ValueKind::kString;
-      v.text = std::move(s.text);
-      v.triple_quoted = s.triple_quoted;
-      return v;
-    }
+    case TokenKind::kString:
+      v.kind = t.invalid ? ValueKind::kInvalid : ValueKind::kString;
+      v.text = std::move(t.text);
+      v.triple_quoted = t.triple_quoted;
+      skip();
+      return;
     case TokenKind::kInt:
       v.kind = t.invalid ? ValueKind::kInvalid : ValueKind::kInt;
       v.integer = t.integer;
-      take();
-      return v;
+      skip();
+      return;
     case TokenKind::kFloat:
       v.kind = t.invalid ? ValueKind::kInvalid : ValueKind::kFloat;
       v.number = t.number;
-      take();
-      return v;
+      skip();
+      return;
     case TokenKind::kQuantity:
       v.kind = t.invalid ? ValueKind::kInvalid : t.quantity_kind;
       v.number = t.number;
-      v.unit = t.unit;
+      v.unit = std::move(t.unit);
       v.quantity = t.quantity;
-      take();
-      return v;
-    case TokenKind::kName: {
-      if (kind(1) == TokenKind::kLParen) return parse_call();
-      Token name = take();
-      v.name_span = name.span;
-      if (name.text == "true" || name.text == "false") {
+      skip();
+      return;
+    case TokenKind::kName:
+      if (kind(1) == TokenKind::kLParen) return parse_call(v);
+      v.name_span = t.span;
+      if (t.text == "true" || t.text == "false") {
         v.kind = ValueKind::kBool;
-        v.boolean = name.text == "true";
+        v.boolean = t.text == "true";
       } else {
         v.kind = ValueKind::kName;
       }
-      v.text = std::move(name.text);
-      return v;
-    }
+      v.text = std::move(t.text);
+      skip();
+      return;
     case TokenKind::kLBracket:
-      return parse_list();
+      return parse_list(v);
     case TokenKind::kLBrace:
-      return parse_map();
+      return parse_map(v);
     default:
       expected("a value " + context.text());
       v.kind = ValueKind::kInvalid;
       v.span = error_span(t);
-      return v;
+      return;
   }
 }
 
-// After an element of a list or a positional argument: its trailing comment and the `,`.
-// Returns with failed_ set when neither `,` nor the closer follows.
-Value Parser::parse_list() {
-  Value v;
+template <typename ReadElement>
+void Parser::parse_sequence(Value& v, Span open, TokenKind closer, Where closing,
+                            const SequenceText& text, ReadElement read_element) {
+  const std::size_t opener_indent = indent_of_line(open.begin);
+  if (kind() == TokenKind::kComment) v.open_comment = take_comment();
+  const auto unclosed = [&](std::size_t at) {
+    Diagnostic* d = error({at, at}, "expected " + closing.text(), text.hint);
+    add_note(d, open, text.opened);
+  };
+  while (true) {
+    if (skip_trivia().newline) v.multiline = true;
+    if (kind() == closer) {
+      skip();
+      break;
+    }
+    if (kind() == TokenKind::kEnd || at_item_start()) {
+      add_note(expected(closing.text(), text.hint), open, text.opened);
+      break;
+    }
+    if (after_newline_ && at_dedented_entry(opener_indent)) {
+      // `tags = [a, b,` and the next line is an entry: the closer was forgotten.
+      unclosed(last_end_);
+      break;
+    }
+    Comments* comments = read_element(take_pending());
+    if (failed_) {
+      recover_to(closer);
+      break;
+    }
+    take_same_line_comment(*comments);
+    const std::size_t element_end = last_end_;
+    const bool line_break = skip_trivia().newline;
+    if (line_break) v.multiline = true;
+    if (kind() == TokenKind::kComma) {
+      skip();
+      take_same_line_comment(*comments);
+    } else if (line_break && at_entry_start()) {
+      // `tags = [a, b` and the next line is an entry: the closer was forgotten.
+      unclosed(element_end);
+      break;
+    } else if (kind() != closer) {
+      expected(text.separator, text.separator_hint);
+      recover_to(closer);
+      break;
+    }
+  }
+  v.end_comments = take_pending();
+  v.span.end = last_end_;
+  leave();
+}
+
+void Parser::parse_list(Value& v) {
   v.kind = ValueKind::kList;
   v.span = peek().span;
   if (!enter()) {
     v.kind = ValueKind::kInvalid;
     v.span.end = last_end_;
-    return v;
+    return;
   }
-  const Token open = take();
-  const std::size_t opener_indent = indent_of_line(open.span.begin);
-  if (kind() == TokenKind::kComment) v.open_comment = take_comment();
-  while (true) {
-    if (skip_trivia().newline) v.multiline = true;
-    if (kind() == TokenKind::kRBracket) {
-      take();
-      break;
-    }
-    if (kind() == TokenKind::kEnd || at_item_start()) {
-      Diagnostic* d = expected("`]` to close the list", "every `[` needs a matching `]`");
-      add_note(d, open.span, "the list opened here");
-      break;
-    }
-    if (after_newline_ && at_dedented_entry(opener_indent)) {
-      // `tags = [a, b,` and the next line is an entry: the `]` was forgotten.
-      Diagnostic* d = error({last_end_, last_end_}, "expected `]` to close the list",
-                            "every `[` needs a matching `]`");
-      add_note(d, open.span, "the list opened here");
-      break;
-    }
-    std::vector<Comment> before = take_pending();
-    Value element = parse_value({"in the list", {}});
-    element.comments.before = std::move(before);
-    if (failed_) {
-      v.items.push_back(std::move(element));
-      recover_to(TokenKind::kRBracket);
-      break;
-    }
-    take_same_line_comment(element.comments);
-    const std::size_t element_end = last_end_;
-    const bool line_break = skip_trivia().newline;
-    if (line_break) v.multiline = true;
-    if (kind() == TokenKind::kComma) {
-      take();
-      take_same_line_comment(element.comments);
-    } else if (line_break && at_entry_start()) {
-      // `tags = [a, b` and the next line is an entry: the `]` was forgotten.
-      Diagnostic* d = error({element_end, element_end}, "expected `]` to close the list",
-                            "every `[` needs a matching `]`");
-      add_note(d, open.span, "the list opened here");
-      v.items.push_back(std::move(element));
-      break;
-    } else if (kind() != TokenKind::kRBracket) {
-      expected("`,` or `]` after the list element", "separate list elements with `,`");
-      v.items.push_back(std::move(element));
-      recover_to(TokenKind::kRBracket);
-      break;
-    }
-    v.items.push_back(std::move(element));
-  }
-  v.end_comments = take_pending();
-  v.span.end = last_end_;
-  leave();
-  return v;
+  const Span open = peek().span;
+  skip();
+  static constexpr SequenceText kText = {"every `[` needs a matching `]`", "the list opened here",
+                                         "`,` or `]` after the list element",
+                                         "separate list elements with `,`"};
+  parse_sequence(v, open, TokenKind::kRBracket, {"`]` to close the list", {}}, kText,
+                 [&](std::vector<Comment> before) {
+                   Value& element = v.items.emplace_back();
+                   parse_value(element, {"in the list", {}});
+                   element.comments.before = std::move(before);
+                   return &element.comments;
+                 });
 }
 
-Value Parser::parse_call() {
-  Value v;
+void Parser::parse_call(Value& v) {
   v.kind = ValueKind::kCall;
   Token callee = take();
   v.span = callee.span;
@@ -670,117 +689,70 @@ Value Parser::parse_call() {
   if (!enter()) {
     v.kind = ValueKind::kInvalid;
     v.span.end = last_end_;
-    return v;
+    return;
   }
-  const Token open = take();
-  const std::size_t opener_indent = indent_of_line(open.span.begin);
-  if (kind() == TokenKind::kComment) v.open_comment = take_comment();
-  while (true) {
-    if (skip_trivia().newline) v.multiline = true;
-    if (kind() == TokenKind::kRParen) {
-      take();
-      break;
-    }
-    if (kind() == TokenKind::kEnd || at_item_start()) {
-      Diagnostic* d = expected(fmt::format("`)` to close the arguments of `{}`", truncated(v.text)),
-                               "every `(` needs a matching `)`");
-      add_note(d, open.span, "the arguments opened here");
-      break;
-    }
-    if (after_newline_ && at_dedented_entry(opener_indent)) {
-      Diagnostic* d =
-          error({last_end_, last_end_},
-                fmt::format("expected `)` to close the arguments of `{}`", truncated(v.text)),
-                "every `(` needs a matching `)`");
-      add_note(d, open.span, "the arguments opened here");
-      break;
-    }
-    std::vector<Comment> before = take_pending();
-    Comments* comments = nullptr;
-    if (kind() == TokenKind::kName && kind(1) == TokenKind::kEquals) {
-      NamedValue arg;
-      Token name = take();
-      arg.name = std::move(name.text);
-      arg.name_span = name.span;
-      take();  // =
-      arg.value = parse_value({"after `{} =`", arg.name});
-      arg.span = {arg.name_span.begin, last_end_};
-      arg.comments.before = std::move(before);
-      v.entries.push_back(std::move(arg));
-      comments = &v.entries.back().comments;
-    } else {
-      const Span at = peek().span;
-      Value element = parse_value({"in the arguments of `{}`", v.text});
-      element.comments.before = std::move(before);
-      if (!failed_ && !v.entries.empty()) {
-        error(element.span.empty() ? at : element.span, "positional argument after named arguments",
-              "put positional arguments first: name(a, b, key = value)");
-      }
-      v.items.push_back(std::move(element));
-      comments = &v.items.back().comments;
-    }
-    if (failed_) {
-      recover_to(TokenKind::kRParen);
-      break;
-    }
-    take_same_line_comment(*comments);
-    const std::size_t argument_end = last_end_;
-    const bool line_break = skip_trivia().newline;
-    if (line_break) v.multiline = true;
-    if (kind() == TokenKind::kComma) {
-      take();
-      take_same_line_comment(*comments);
-    } else if (line_break && at_entry_start()) {
-      Diagnostic* d =
-          error({argument_end, argument_end},
-                fmt::format("expected `)` to close the arguments of `{}`", truncated(v.text)),
-                "every `(` needs a matching `)`");
-      add_note(d, open.span, "the arguments opened here");
-      break;
-    } else if (kind() != TokenKind::kRParen) {
-      expected("`,` or `)` after the argument", "separate arguments with `,`");
-      recover_to(TokenKind::kRParen);
-      break;
-    }
-  }
-  v.end_comments = take_pending();
-  v.span.end = last_end_;
-  leave();
-  return v;
+  const Span open = peek().span;
+  skip();
+  static constexpr SequenceText kText = {
+      "every `(` needs a matching `)`", "the arguments opened here",
+      "`,` or `)` after the argument", "separate arguments with `,`"};
+  parse_sequence(v, open, TokenKind::kRParen, {"`)` to close the arguments of `{}`", v.text}, kText,
+                 [&](std::vector<Comment> before) -> Comments* {
+                   if (kind() == TokenKind::kName && kind(1) == TokenKind::kEquals) {
+                     NamedValue& arg = v.entries.emplace_back();
+                     Token name = take();
+                     arg.name = std::move(name.text);
+                     arg.name_span = name.span;
+                     skip();  // =
+                     parse_value(arg.value, {"after `{} =`", arg.name});
+                     arg.span = {arg.name_span.begin, last_end_};
+                     arg.comments.before = std::move(before);
+                     return &arg.comments;
+                   }
+                   const Span at = peek().span;
+                   Value& element = v.items.emplace_back();
+                   parse_value(element, {"in the arguments of `{}`", v.text});
+                   element.comments.before = std::move(before);
+                   if (!failed_ && !v.entries.empty()) {
+                     error(element.span.empty() ? at : element.span,
+                           "positional argument after named arguments",
+                           "put positional arguments first: name(a, b, key = value)");
+                   }
+                   return &element.comments;
+                 });
 }
 
 // One `key = value` of a map and what follows it; false (failed_ set) when it cannot be read.
 bool Parser::parse_map_entry(Value& map) {
-  NamedValue entry;
-  entry.comments.before = take_pending();
+  std::vector<Comment> before = take_pending();
   const TokenKind k = kind();
   if (k != TokenKind::kName && k != TokenKind::kString) {
     expected("a key (a name or a string) in the map");
     return false;
   }
   Token key = take();
-  entry.name = std::move(key.text);
-  entry.name_span = key.span;
-  entry.quoted = k == TokenKind::kString;
   if (key.invalid) {
     failed_ = true;  // already reported by the lexer
     return false;
   }
   if (kind() != TokenKind::kEquals) {
-    expected(fmt::format("`=` after map key `{}`", truncated(entry.name)));
+    expected(fmt::format("`=` after map key `{}`", truncated(key.text)));
     return false;
   }
-  take();
-  entry.value = parse_value({"after `{} =`", entry.name});
+  skip();
+  NamedValue& entry = map.entries.emplace_back();
+  entry.comments.before = std::move(before);
+  entry.name = std::move(key.text);
+  entry.name_span = key.span;
+  entry.quoted = k == TokenKind::kString;
+  parse_value(entry.value, {"after `{} =`", entry.name});
   entry.span = {entry.name_span.begin, last_end_};
-  map.entries.push_back(std::move(entry));
   if (failed_) return false;
-  Comments& comments = map.entries.back().comments;
-  take_same_line_comment(comments);
+  take_same_line_comment(entry.comments);
   const TokenKind after = kind();
   if (after == TokenKind::kComma) {
-    take();
-    take_same_line_comment(comments);
+    skip();
+    take_same_line_comment(entry.comments);
   } else if (after == TokenKind::kNewline) {
     map.multiline = true;
   } else if (after != TokenKind::kRBrace) {
@@ -790,26 +762,26 @@ bool Parser::parse_map_entry(Value& map) {
   return true;
 }
 
-Value Parser::parse_map() {
-  Value v;
+void Parser::parse_map(Value& v) {
   v.kind = ValueKind::kMap;
   v.span = peek().span;
   if (!enter()) {
     v.kind = ValueKind::kInvalid;
     v.span.end = last_end_;
-    return v;
+    return;
   }
-  const Token open = take();
+  const Span open = peek().span;
+  skip();
   if (kind() == TokenKind::kComment) v.open_comment = take_comment();
   while (true) {
     if (skip_trivia().newline) v.multiline = true;
     if (kind() == TokenKind::kRBrace) {
-      take();
+      skip();
       break;
     }
     if (kind() == TokenKind::kEnd || at_item_start()) {
       Diagnostic* d = expected("`}` to close the map", "every `{` needs a matching `}`");
-      add_note(d, open.span, "the map opened here");
+      add_note(d, open, "the map opened here");
       break;
     }
     if (!parse_map_entry(v)) {
@@ -820,7 +792,6 @@ Value Parser::parse_map() {
   v.end_comments = take_pending();
   v.span.end = last_end_;
   leave();
-  return v;
 }
 
 }  // namespace
