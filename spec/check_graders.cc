@@ -213,9 +213,10 @@ void lint_regex(TaskCheck& c, const Grader& grader, const RegexGrader& g, const 
     re = std::make_unique<RE2>(g.pattern, options);
   }
   if (!re->ok()) return;
-  const std::size_t limit = std::min<std::size_t>(c.task.samples.size(), 1000);
+  const std::vector<Sample>& samples = c.lint_samples(1000);
+  const std::size_t limit = std::min<std::size_t>(samples.size(), 1000);
   for (std::size_t i = 0; i < limit; ++i) {
-    const Sample& sample = c.task.samples[i];
+    const Sample& sample = samples[i];
     std::optional<std::string> expected;
     if (g.equals) {
       expected = operand_text(*g.equals, sample);
@@ -582,19 +583,27 @@ void run_field_lints(TaskCheck& c) {
 // Lints that look at samples and graders: run only on a task without errors.
 void run_lints(TaskCheck& c, const std::vector<const Entry*>& expects) {
   Task& task = c.task;
-  // The prompt as the model sees it (a `{{question}}` field may be what states the form).
-  const nlohmann::json no_fields = nlohmann::json::object();
-  const nlohmann::json& first = task.samples.empty() ? no_fields : task.samples.front().fields;
-  const std::string asked =
-      lowercase(render_template(task.prompt, first) + "\n" + render_template(task.system, first));
-  bool says_form = false;
-  for (auto w : kFormWords) says_form = says_form || asked.find(w) != std::string::npos;
+  // Whether the prompt as the model sees it says what form the answer takes (a `{{question}}`
+  // field may be what states it); worked out only for an `exact` grader that needs it.
+  std::optional<bool> says_form;
+  const auto prompt_says_form = [&] {
+    if (!says_form) {
+      const nlohmann::json no_fields = nlohmann::json::object();
+      const std::vector<Sample>& samples = c.lint_samples(1);
+      const nlohmann::json& first = samples.empty() ? no_fields : samples.front().fields;
+      const std::string asked = lowercase(render_template(task.prompt, first) + "\n" +
+                                          render_template(task.system, first));
+      says_form = false;
+      for (auto w : kFormWords) *says_form = *says_form || asked.find(w) != std::string::npos;
+    }
+    return *says_form;
+  };
 
   for (std::size_t i = 0; i < task.graders.size() && i < expects.size(); ++i) {
     const Grader& grader = task.graders[i];
     const Entry& e = *expects[i];
-    if (std::holds_alternative<ExactGrader>(grader.spec) && !says_form &&
-        task.extract.kind == Extraction::Kind::kFull) {
+    if (std::holds_alternative<ExactGrader>(grader.spec) &&
+        task.extract.kind == Extraction::Kind::kFull && !prompt_says_form()) {
       c.s.lint(e.value.span,
                "`exact` compares the whole answer, but the prompt never says what form the "
                "answer takes",
@@ -604,7 +613,7 @@ void run_lints(TaskCheck& c, const std::vector<const Entry*>& expects) {
         n != nullptr && !n->tolerance && !n->relative) {
       bool fractional = false;
       if (n->expected.is_field()) {
-        for (const Sample& sample : task.samples) {
+        for (const Sample& sample : c.lint_samples(task.sample_count())) {
           if (sample.fields.is_object() && sample.fields.contains(*n->expected.field) &&
               is_fractional(sample.fields[*n->expected.field])) {
             fractional = true;

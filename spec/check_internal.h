@@ -163,6 +163,14 @@ struct TaskCheck {
   std::vector<Use> uses;
   std::string data_display;                   // data file as diagnostics name it (jsonl/csv)
   std::vector<std::string> generated_fields;  // generate(): the fields its samples will have
+  const Generator* generator = nullptr;       // generate(), once its arguments checked out
+  Span generator_call;                        // generate(): the call, for messages
+  std::vector<Sample> drawn;                  // pending samples drawn for the lints so far
+
+  // The first `at_least` samples (fewer when the task has fewer) for lints: the task's own, or,
+  // while they are pending, drawn here (sample i does not depend on the count, so a prefix is
+  // the same as in a full draw).
+  const std::vector<Sample>& lint_samples(std::size_t at_least);
 
   // Appended to messages about a value that came from the file's `defaults`, so the reader
   // knows which task it failed for.
@@ -181,6 +189,12 @@ struct TaskCheck {
     return false;
   }
 };
+
+// Draws `count` samples of a checked generate(...) source from `generator`; nullopt with
+// *error set when the generator throws.
+std::optional<std::vector<Sample>> draw_samples(const Generator& generator,
+                                                const SampleSource& source, std::size_t count,
+                                                std::string* error);
 
 // Records the `{{field}}`s of a template string for per-sample coverage and checks them
 // against the samples' fields.

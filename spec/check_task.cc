@@ -190,9 +190,13 @@ void read_generate(TaskCheck& c, const Value& call) {
   }
   src.generator = generator->info().name;
   // The fields are known from the generator's description, even if its parameters are wrong,
-  // so templates are still checked.
+  // so templates are still checked. They are what the samples have (a generator's promise,
+  // which tests/suites/generators_test.cc holds the built-in ones to), drawn or not.
   c.fields_known = true;
   c.generated_fields = generator->info().fields;
+  std::sort(c.generated_fields.begin(), c.generated_fields.end());
+  c.generated_fields.erase(std::unique(c.generated_fields.begin(), c.generated_fields.end()),
+                           c.generated_fields.end());
 
   bool ok = true;
   const Value* count = nullptr;
@@ -261,10 +265,15 @@ void read_generate(TaskCheck& c, const Value& call) {
   }
   if (!ok) return;
   src.params = std::move(checked.params);
-  try {
-    c.task.samples = generator->generate(src.params, src.seed, src.count);
-  } catch (const std::exception& e) {
-    c.s.error(call.span, fmt::format("generator `{}` failed: {}", src.generator, e.what()));
+  c.generator = generator;
+  c.generator_call = call.span;
+  if (!c.s.options.generate_samples) return;  // pending: Task::samples_pending()
+  std::string error;
+  if (auto samples = draw_samples(*generator, src, src.count, &error)) {
+    c.task.samples = std::move(*samples);
+  } else {
+    c.s.error(call.span, fmt::format("generator `{}` failed: {}", src.generator, error));
+    c.generator = nullptr;
   }
 }
 
@@ -309,7 +318,11 @@ void read_samples(TaskCheck& c, const Field& source,
       c.fields_known = false;
     }
   }
-  std::set<std::string> all(c.generated_fields.begin(), c.generated_fields.end());
+  if (task.source.kind == SampleSource::Kind::kGenerate) {
+    c.fields = c.generated_fields;
+    return;
+  }
+  std::set<std::string> all;
   for (const Sample& sample : task.samples) {
     if (!sample.fields.is_object()) continue;
     for (const auto& [key, value] : sample.fields.items()) all.insert(key);
@@ -319,7 +332,8 @@ void read_samples(TaskCheck& c, const Field& source,
 
 // Every sample must have every field the task uses.
 void check_coverage(TaskCheck& c, const std::vector<const Entry*>& inline_entries) {
-  if (!c.fields_known) return;
+  // Generated samples have the fields their generator declares (read_generate).
+  if (!c.fields_known || c.task.source.kind == SampleSource::Kind::kGenerate) return;
   std::set<std::string> done;
   for (const Use& use : c.uses) {
     if (!done.insert(use.field).second) continue;
@@ -554,7 +568,7 @@ bool check_task(FileScope& s, const Item& item, const Defaults* file_defaults, T
   const std::size_t errors_before = s.diags.error_count();
   task.id = item.name;
   task.origin = s.origin(item.name_span.empty() ? item.span : item.name_span);
-  TaskCheck c{s, item, task, std::nullopt, {}, true, {}, {}, {}};
+  TaskCheck c{s, item, task, std::nullopt, {}, true, {}, {}, {}, nullptr, {}, {}};
   const std::string where = fmt::format("task `{}`", item.name);
   const Fields own = collect_fields(s, item.block, kTaskRules, where, true);
   static const Fields kNoDefaults;
@@ -667,16 +681,20 @@ bool check_task(FileScope& s, const Item& item, const Defaults* file_defaults, T
   if (task.samples.empty() && task.source.kind == SampleSource::Kind::kNone) {
     task.samples.push_back(Sample{"1", nlohmann::json::object(), 0});
   }
-  // The fields every sample has: those of the union that no sample lacks.
-  for (const std::string& name : c.fields) {
-    bool everywhere = !task.samples.empty();
-    for (const Sample& sample : task.samples) {
-      if (!sample.fields.is_object() || !sample.fields.contains(name)) {
-        everywhere = false;
-        break;
+  // The fields every sample has: a generator's own, else those of the union no sample lacks.
+  if (task.source.kind == SampleSource::Kind::kGenerate) {
+    task.sample_fields = c.fields;
+  } else {
+    for (const std::string& name : c.fields) {
+      bool everywhere = !task.samples.empty();
+      for (const Sample& sample : task.samples) {
+        if (!sample.fields.is_object() || !sample.fields.contains(name)) {
+          everywhere = false;
+          break;
+        }
       }
+      if (everywhere) task.sample_fields.push_back(name);
     }
-    if (everywhere) task.sample_fields.push_back(name);
   }
 
   if (complete) {
@@ -687,4 +705,64 @@ bool check_task(FileScope& s, const Item& item, const Defaults* file_defaults, T
   return s.diags.error_count() == errors_before;
 }
 
+std::optional<std::vector<Sample>> draw_samples(const Generator& generator,
+                                                const SampleSource& source, std::size_t count,
+                                                std::string* error) {
+  try {
+    return generator.generate(source.params, source.seed, count);
+  } catch (const std::exception& e) {
+    *error = e.what();
+    return std::nullopt;
+  }
+}
+
+const std::vector<Sample>& TaskCheck::lint_samples(std::size_t at_least) {
+  if (!task.samples_pending() || generator == nullptr) return task.samples;
+  const std::size_t want = std::min(at_least, task.source.count);
+  if (drawn.size() < want) {
+    std::string error;
+    if (auto more = draw_samples(*generator, task.source, want, &error)) {
+      drawn = std::move(*more);
+    } else {
+      s.error(generator_call,
+              fmt::format("generator `{}` failed: {}", task.source.generator, error));
+      generator = nullptr;  // once
+    }
+  }
+  return drawn;
+}
+
 }  // namespace pareto::spec::internal
+
+namespace pareto::spec {
+
+bool materialize_samples(Task& task, const GeneratorRegistry& generators, std::string* error) {
+  if (!task.samples_pending()) return true;
+  const Generator* generator = generators.find(task.source.generator);
+  if (generator == nullptr) {
+    *error = fmt::format("task `{}`: no generator `{}` to draw its samples from", task.id,
+                         task.source.generator);
+    return false;
+  }
+  std::string why;
+  auto samples = internal::draw_samples(*generator, task.source, task.source.count, &why);
+  if (!samples || samples->empty()) {
+    *error = fmt::format("task `{}`: generator `{}` failed: {}", task.id, task.source.generator,
+                         samples ? "it drew no samples" : why);
+    return false;
+  }
+  task.samples = std::move(*samples);
+  return true;
+}
+
+bool materialize_samples(Project& project, const GeneratorRegistry& generators,
+                         std::string* error) {
+  for (Suite& suite : project.suites) {
+    for (Task& task : suite.tasks) {
+      if (!materialize_samples(task, generators, error)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace pareto::spec

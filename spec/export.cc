@@ -106,8 +106,8 @@ json samples_json(const Task& task, const ExportOptions& options) {
     source["seed"] = src.seed;
     source["count"] = src.count;
   }
-  json out = {{"source", source}, {"count", task.samples.size()}, {"fields", task.sample_fields}};
-  if (options.include_samples) {
+  json out = {{"source", source}, {"count", task.sample_count()}, {"fields", task.sample_fields}};
+  if (options.include_samples && !task.samples_pending()) {
     json items = json::array();
     for (const Sample& s : task.samples) {
       items.push_back({{"id", s.id}, {"line", s.line}, {"fields", s.fields}});

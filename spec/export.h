@@ -19,7 +19,10 @@ namespace pareto::spec {
 inline constexpr const char* kExportFormat = "pareto.spec/1";
 
 struct ExportOptions {
-  bool include_samples = true;  // every task's samples in full (else only their count and fields)
+  // Every task's samples in full (else only their count and fields). Samples still pending
+  // (Task::samples_pending) are not drawn here: their items are null, as without this option;
+  // call spec::materialize_samples first, or check with CheckOptions::generate_samples.
+  bool include_samples = true;
   // Paths under this folder are written relative to it (so exports do not depend on where
   // the checkout lives); other paths stay absolute. Empty: all paths absolute.
   std::filesystem::path base;

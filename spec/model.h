@@ -7,6 +7,13 @@
 // guarantees for a model it returns without errors are documented on each field; a
 // model that came with errors is incomplete and must not be run.
 //
+// ONE EXCEPTION, READ THIS BEFORE USING Task::samples: a check run with
+// CheckOptions::generate_samples = false (`pareto check`, `pareto list`: checking does not
+// need them) leaves the samples of generate(...) tasks undrawn. Such a task has an empty
+// `samples` and says so with samples_pending(); spec::materialize_samples (spec/checker.h)
+// draws them. Code that runs or exports samples either checks with the default
+// (generate_samples = true, every task's samples filled) or calls materialize_samples first.
+//
 // Units: durations are std::chrono::nanoseconds, sizes are bytes, energies are joules.
 #pragma once
 
@@ -185,7 +192,7 @@ struct SampleSource {
   std::size_t count = 0;                             // kGenerate: 1..kMaxGeneratedSamples
 };
 
-// The most samples one generate(...) may draw: every sample is made (and held) at check time.
+// The most samples one generate(...) may draw (each is made and held in memory when drawn).
 inline constexpr std::size_t kMaxGeneratedSamples = 100'000;
 
 struct Task {
@@ -209,9 +216,19 @@ struct Task {
   SampleSource source;
   // The samples, in order: loaded from the data file, generated, or inline. Never empty;
   // every sample provides every field the task's templates and field operands use.
+  // EXCEPT when samples_pending(): a generate(...) task checked with
+  // CheckOptions::generate_samples = false holds none until spec::materialize_samples draws
+  // them (see the top of this file).
   std::vector<Sample> samples;
-  std::vector<std::string> sample_fields;  // the fields every sample has, sorted
+  std::vector<std::string> sample_fields;  // the fields every sample has, sorted (pending too)
   Origin origin;                           // the `task` keyword
+
+  // Whether the samples are still to be drawn (generate(...) checked without drawing).
+  bool samples_pending() const {
+    return source.kind == SampleSource::Kind::kGenerate && samples.empty();
+  }
+  // How many samples the task has, or will have once drawn.
+  std::size_t sample_count() const { return samples_pending() ? source.count : samples.size(); }
 };
 
 // A suite: one root .pareto file with the files it includes (transitively). Tasks of

@@ -63,12 +63,15 @@ bool expand_paths(const std::vector<std::string>& args, std::vector<fs::path>& f
 }
 
 // Checks the files; prints diagnostics (all of them, or only when there are errors).
-std::optional<spec::CheckResult> check_paths(const SpecArgs& args, bool show_warnings) {
+// `samples`: draw generated samples (only what prints them needs them).
+std::optional<spec::CheckResult> check_paths(const SpecArgs& args, bool show_warnings,
+                                             bool samples = false) {
   std::vector<fs::path> files;
   if (!expand_paths(args.paths, files)) return std::nullopt;
   const spec::GeneratorRegistry generators = suites::builtin_generators();
   spec::CheckOptions options;
   options.strict = args.strict;
+  options.generate_samples = samples;
   spec::CheckResult result = spec::check_files(files, generators, options);
   if (show_warnings || !result.ok()) {
     std::fputs(result.diagnostics.render(render_options()).c_str(), stderr);
@@ -271,12 +274,12 @@ int run_list(const SpecArgs& args) {
       std::string tags;
       for (const auto& t : task.tags) tags += (tags.empty() ? "" : ",") + t;
       rows.push_back({suite.name, task.id, std::string(spec::to_string(task.kind)),
-                      tags.empty() ? "-" : tags, std::to_string(task.samples.size())});
+                      tags.empty() ? "-" : tags, std::to_string(task.sample_count())});
       json.push_back({{"suite", suite.name},
                       {"task", task.id},
                       {"kind", spec::to_string(task.kind)},
                       {"tags", task.tags},
-                      {"samples", task.samples.size()}});
+                      {"samples", task.sample_count()}});
     }
   }
   if (args.json) {
@@ -303,7 +306,7 @@ int run_list(const SpecArgs& args) {
 }
 
 int run_export(const SpecArgs& args) {
-  auto result = check_paths(args, false);
+  auto result = check_paths(args, false, !args.no_samples);
   if (!result) return kUsage;
   if (!result->ok()) return kUsage;
   spec::ExportOptions options;
