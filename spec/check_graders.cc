@@ -25,7 +25,7 @@ constexpr std::string_view kExtractors[] = {"full", "last_number", "code_block",
 
 // A grader argument: a bare NAME is a sample field; a string is a template; other literals
 // are kept as JSON. `numeric`: a literal must be a number.
-std::optional<Operand> read_operand(TaskCheck& c, const Value& v, std::string_view what,
+std::optional<Operand> read_operand(TaskCheck& c, const Value& v, const What& what,
                                     std::string_view grader, bool numeric = false) {
   if (v.kind == ValueKind::kInvalid) return std::nullopt;
   Operand op;
@@ -56,13 +56,13 @@ std::optional<Operand> read_operand(TaskCheck& c, const Value& v, std::string_vi
   }
   auto literal = read_json_literal(c.s, v, what);
   if (!literal) return std::nullopt;
-  if (v.kind == ValueKind::kString) use_template(c, v, fmt::format("`{}`", grader), "");
+  if (v.kind == ValueKind::kString) use_template(c, v, What("`{}`", grader), "");
   op.literal = std::move(*literal);
   return op;
 }
 
 // Compiles an RE2 pattern given as a string literal; reports RE2's complaint at the pattern.
-std::optional<int> compile_regex(TaskCheck& c, const Value& v, std::string_view what,
+std::optional<int> compile_regex(TaskCheck& c, const Value& v, const What& what,
                                  std::string* pattern) {
   auto text = read_string(c.s, v, what);
   if (!text) return std::nullopt;
@@ -74,7 +74,7 @@ std::optional<int> compile_regex(TaskCheck& c, const Value& v, std::string_view 
               re.error_arg().empty() ? "" : fmt::format("at `{}`", re.error_arg()));
     return std::nullopt;
   }
-  *pattern = *text;
+  *pattern = std::move(*text);
   return re.NumberOfCapturingGroups();
 }
 
@@ -241,10 +241,12 @@ void lint_regex(TaskCheck& c, const Grader& grader, const RegexGrader& g, const 
 }  // namespace
 
 // The fields of a template string, recorded for coverage and checked against the samples.
-void use_template(TaskCheck& c, const Value& v, std::string_view what, std::string_view note) {
-  check_template(c.s, v, c.fields, c.fields_known, note);
-  for (const auto& ref : template_fields(v.text)) {
-    if (c.has_field(ref.text)) c.uses.push_back({ref.text, std::string(what)});
+void use_template(TaskCheck& c, const Value& v, const What& what, std::string_view note) {
+  if (v.kind != ValueKind::kString) return;
+  const std::vector<TemplatePart> refs = template_fields(v.text);
+  check_template(c.s, v, refs, c.fields, c.fields_known, note);
+  for (const auto& ref : refs) {
+    if (c.has_field(ref.text)) c.uses.push_back({ref.text, what.text()});
   }
 }
 
@@ -312,8 +314,8 @@ std::optional<Grader> read_grader(TaskCheck& c, const Entry& e) {
       ok = false;
       return {};
     }
-    use_template(c, *v, fmt::format("`{}`", name), "");
-    return *text;
+    use_template(c, *v, What("`{}`", name), "");
+    return std::move(*text);
   };
 
   if (name == "exact") {

@@ -26,6 +26,7 @@
 #include "spec/generator.h"
 #include "spec/model.h"
 #include "spec/source.h"
+#include "spec/template.h"
 
 namespace pareto::spec::internal {
 
@@ -39,6 +40,12 @@ struct FileScope {
   const CheckOptions& options;
   Diagnostics& diags;
   std::vector<Span> parse_errors;  // spans of this file's syntax errors
+  // Folders named in this file (workspaces), looked up once each: many tasks share one.
+  struct Folder {
+    std::filesystem::path path;  // resolved
+    bool exists = false;         // is a folder
+  };
+  std::map<std::string, Folder, std::less<>> folders;
 
   Diagnostic& error(Span span, std::string message, std::string hint = {});
   // A --strict lint: a warning, or an error under --strict.
@@ -48,40 +55,60 @@ struct FileScope {
   // A path written in this file, resolved (absolute) and as diagnostics show it.
   std::filesystem::path resolve(std::string_view written) const;
   std::string display(std::string_view written) const;
+  // resolve(written), and whether that is a folder, remembered for the next task asking.
+  const Folder& folder(std::string_view written);
   // Whether a syntax error lies inside `span` (then "missing field" errors would mislead).
   bool has_parse_error_in(Span span) const;
+};
+
+// What a message speaks of: plain text ("`timeout`"), or a pattern with one `{}` and the name
+// to put there ("sample field `{}`", "q"), formatted only when a message is written (most
+// values are fine, and formatting each one's description would cost more than reading it).
+// It refers to the strings it is made from: a What lives no longer than they do.
+class What {
+ public:
+  What(const char* text) : pattern_(text) {}         // NOLINT(google-explicit-constructor)
+  What(std::string_view text) : pattern_(text) {}    // NOLINT(google-explicit-constructor)
+  What(const std::string& text) : pattern_(text) {}  // NOLINT(google-explicit-constructor)
+  What(std::string_view pattern, std::string_view name)
+      : pattern_(pattern), name_(name), formatted_(true) {}
+  std::string text() const;
+
+ private:
+  std::string_view pattern_;
+  std::string_view name_;
+  bool formatted_ = false;
 };
 
 // "a string", "an integer", "a duration", ... for messages.
 std::string a_kind(const Value& value);
 
 // The typed readers. `what` names the thing being read in messages ("`timeout`").
-std::optional<std::string> read_string(FileScope& s, const Value& v, std::string_view what);
-std::optional<std::int64_t> read_int(FileScope& s, const Value& v, std::string_view what,
+std::optional<std::string> read_string(FileScope& s, const Value& v, const What& what);
+std::optional<std::int64_t> read_int(FileScope& s, const Value& v, const What& what,
                                      std::int64_t min, std::int64_t max);
 // An integer or a float.
-std::optional<double> read_number(FileScope& s, const Value& v, std::string_view what, double min,
+std::optional<double> read_number(FileScope& s, const Value& v, const What& what, double min,
                                   double max);
-std::optional<bool> read_bool(FileScope& s, const Value& v, std::string_view what);
+std::optional<bool> read_bool(FileScope& s, const Value& v, const What& what);
 // A duration > 0, in nanoseconds.
 std::optional<std::chrono::nanoseconds> read_duration(FileScope& s, const Value& v,
-                                                      std::string_view what);
+                                                      const What& what);
 // A size >= 1 byte.
-std::optional<std::uint64_t> read_size(FileScope& s, const Value& v, std::string_view what);
+std::optional<std::uint64_t> read_size(FileScope& s, const Value& v, const What& what);
 // An energy > 0, in joules.
-std::optional<double> read_energy(FileScope& s, const Value& v, std::string_view what);
+std::optional<double> read_energy(FileScope& s, const Value& v, const What& what);
 // A NAME that must be one of `options`: "unknown kind `analyis`" with a did-you-mean hint.
-std::optional<std::string> read_enum(FileScope& s, const Value& v, std::string_view what,
+std::optional<std::string> read_enum(FileScope& s, const Value& v, const What& what,
                                      std::span<const std::string_view> options);
 // A list of NAMEs (or strings) from `options` (any name when `options` is empty); a repeat
 // is an error.
 std::optional<std::vector<std::string>> read_name_list(FileScope& s, const Value& v,
-                                                       std::string_view what,
+                                                       const What& what,
                                                        std::span<const std::string_view> options);
 // The JSON form of a literal (string, number, bool, list, map of those); nullopt after an
 // error for names, quantities and calls.
-std::optional<nlohmann::json> read_json_literal(FileScope& s, const Value& v,
-                                                std::string_view what);
+std::optional<nlohmann::json> read_json_literal(FileScope& s, const Value& v, const What& what);
 
 // One parameter of a call signature.
 struct Param {
@@ -110,23 +137,39 @@ struct FieldRule {
   bool repeatable = false;
 };
 
-// A block's entries by name, keyed by views of the rules' names or the syntax tree's names
-// (both outlive the map).
-using FieldMap = std::map<std::string_view, std::vector<const Entry*>, std::less<>>;
+// A block's entries by name, in the order written. Names are views of the rules' names or of
+// the syntax tree's (both outlive the map). A block holds a handful of entries, so a flat
+// list searched from the front beats a tree.
+class FieldMap {
+ public:
+  // The first entry written under `name`, or null.
+  const Entry* first(std::string_view name) const;
+  // Every entry written under `name`, in order (for the repeatable ones: `sample`, `expect`).
+  std::vector<const Entry*> all(std::string_view name) const;
+  // Whether `name` was written at all, usable or not (see collect_fields).
+  bool contains(std::string_view name) const;
+  // Records an entry; a null one marks a name as written without making it usable.
+  void add(std::string_view name, const Entry* entry) { entries_.emplace_back(name, entry); }
+  void reserve(std::size_t n) { entries_.reserve(n); }
+
+ private:
+  std::vector<std::pair<std::string_view, const Entry*>> entries_;
+};
 
 // The entries of a block by name, each checked against `rules`: unknown names (with
 // did-you-mean), a field written as a section or the other way round, and a field set twice
 // are reported and left out (a name written with the wrong entry kind, or the name a misspelt
-// one was meant to be, maps to an empty list, so callers do not also call it missing). `where`
-// names the block ("task `add3`", "`budget`").
+// one was meant to be, is contained but has no entry, so callers do not also call it missing).
+// `where` names the block ("task `add3`", "`budget`").
 FieldMap collect_fields(FileScope& s, const Block& block, std::span<const FieldRule> rules,
-                        std::string_view where, bool allow_expect);
+                        const What& where, bool allow_expect);
 
-// The value of a template string: reports every `{{name}}` that is not in `fields` at its
+// The value of a template string, whose references are `refs` (template_fields(v.text)):
+// reports every `{{name}}` that is not in `fields` at its
 // own span inside the string literal `v`. `known` says whether the sample fields are known
 // at all (false after a data-file error, when the check would only repeat it).
-void check_template(FileScope& s, const Value& v, const std::vector<std::string>& fields,
-                    bool known, std::string_view task_note);
+void check_template(FileScope& s, const Value& v, const std::vector<TemplatePart>& refs,
+                    const std::vector<std::string>& fields, bool known, std::string_view task_note);
 
 // The span of the `index`-th `{{field}}` reference of string literal `v` in the source, or
 // v.span when the raw text does not show it plainly (an escape produced a brace).
@@ -198,7 +241,7 @@ std::optional<std::vector<Sample>> draw_samples(const Generator& generator,
 
 // Records the `{{field}}`s of a template string for per-sample coverage and checks them
 // against the samples' fields.
-void use_template(TaskCheck& c, const Value& v, std::string_view what, std::string_view note);
+void use_template(TaskCheck& c, const Value& v, const What& what, std::string_view note);
 
 // One `expect` entry as a grader, or nullopt after reporting what is wrong.
 std::optional<Grader> read_grader(TaskCheck& c, const Entry& e);
@@ -231,3 +274,12 @@ bool check_task(FileScope& s, const Item& item, const Defaults* defaults, Task& 
 bool check_tier(FileScope& s, const Item& item, Tier& tier);
 
 }  // namespace pareto::spec::internal
+
+// What in fmt::format: its text.
+template <>
+struct fmt::formatter<pareto::spec::internal::What> : fmt::formatter<std::string_view> {
+  template <typename Context>
+  auto format(const pareto::spec::internal::What& what, Context& ctx) const {
+    return fmt::formatter<std::string_view>::format(what.text(), ctx);
+  }
+};

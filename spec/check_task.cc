@@ -46,12 +46,8 @@ constexpr FieldRule kAgentRules[] = {{"tools"}, {"max_steps"}};
 using Fields = FieldMap;
 
 Field pick(const Fields& own, const Fields& defaults, std::string_view name) {
-  if (auto it = own.find(name); it != own.end() && !it->second.empty()) {
-    return {it->second.front(), false};
-  }
-  if (auto it = defaults.find(name); it != defaults.end() && !it->second.empty()) {
-    return {it->second.front(), true};
-  }
+  if (const Entry* e = own.first(name)) return {e, false};
+  if (const Entry* e = defaults.first(name)) return {e, true};
   return {};
 }
 
@@ -71,7 +67,7 @@ std::optional<TaskKind> to_kind(std::string_view name) {
 }
 
 // A string field that is a template.
-std::optional<std::string> read_template(TaskCheck& c, const Field& f, std::string_view what,
+std::optional<std::string> read_template(TaskCheck& c, const Field& f, const What& what,
                                          std::string_view use_as) {
   auto text = read_string(c.s, f.value(), what);
   if (!text) return std::nullopt;
@@ -100,7 +96,7 @@ std::optional<nlohmann::json> read_inline_sample(TaskCheck& c, const Entry& e) {
       continue;
     }
     seen[f.name] = f.name_span;
-    auto value = read_json_literal(c.s, f.value, fmt::format("sample field `{}`", f.name));
+    auto value = read_json_literal(c.s, f.value, What("sample field `{}`", f.name));
     if (!value) {
       ok = false;
       continue;
@@ -369,10 +365,9 @@ void check_coverage(TaskCheck& c, const std::vector<const Entry*>& inline_entrie
 Section read_section(TaskCheck& c, const Fields& own, const Defaults* defaults,
                      std::string_view name, std::span<const FieldRule> rules) {
   Section section;
-  if (auto it = own.find(name); it != own.end() && !it->second.empty()) {
-    section.own_entry = it->second.front();
-    section.own =
-        collect_fields(c.s, section.own_entry->block, rules, fmt::format("`{}`", name), false);
+  if (const Entry* e = own.first(name)) {
+    section.own_entry = e;
+    section.own = collect_fields(c.s, e->block, rules, What("`{}`", name), false);
     section.present = true;
   }
   if (defaults != nullptr) {
@@ -484,10 +479,10 @@ void read_files(TaskCheck& c, const Field& f) {
       c.s.error(e.name_span, fmt::format("file `{}` appears twice in `files`", e.name));
       continue;
     }
-    auto text = read_string(c.s, e.value, fmt::format("file `{}`", e.name));
+    auto text = read_string(c.s, e.value, What("file `{}`", e.name));
     if (!text) continue;
-    use_template(c, e.value, fmt::format("file `{}`", e.name), c.note(f));
-    c.task.files[e.name] = *text;
+    use_template(c, e.value, What("file `{}`", e.name), c.note(f));
+    c.task.files[e.name] = std::move(*text);
   }
 }
 
@@ -507,15 +502,14 @@ void read_workspace(TaskCheck& c, const Field& f) {
   if (a[0] == nullptr) return;
   auto written = read_string(c.s, *a[0], "the workspace folder");
   if (!written) return;
-  const auto path = c.s.resolve(*written);
-  std::error_code ec;
-  if (written->empty() || !std::filesystem::is_directory(path, ec)) {
+  const FileScope::Folder& folder = c.s.folder(*written);
+  if (written->empty() || !folder.exists) {
     c.s.error(a[0]->span,
               fmt::format("workspace folder `{}` does not exist", c.s.display(*written)),
               "workspace paths are relative to the spec file's folder");
     return;
   }
-  c.task.workspace = path;
+  c.task.workspace = folder.path;
 }
 
 // The field rules a `defaults` block accepts: every task field but the per-task ones.
@@ -541,8 +535,8 @@ Defaults check_defaults(FileScope& s, const Item& item) {
   }
   // Value types that do not depend on the task are checked once, here.
   auto get = [&](std::string_view name) -> const Value* {
-    auto it = fields.find(name);
-    return it == fields.end() || it->second.empty() ? nullptr : &it->second.front()->value;
+    const Entry* e = fields.first(name);
+    return e == nullptr ? nullptr : &e->value;
   };
   if (const Value* v = get("kind")) read_enum(s, *v, "`kind`", kKinds);
   if (const Value* v = get("language")) read_enum(s, *v, "`language`", kLanguages);
@@ -553,13 +547,13 @@ Defaults check_defaults(FileScope& s, const Item& item) {
   if (const Value* v = get("tags")) read_name_list(s, *v, "`tags`", {});
   if (const Value* v = get("temperature")) read_number(s, *v, "`temperature`", 0, 2);
   for (std::string_view section : {"budget", "sandbox", "agent"}) {
-    auto it = fields.find(section);
-    if (it == fields.end() || it->second.empty()) continue;
+    const Entry* e = fields.first(section);
+    if (e == nullptr) continue;
     const auto& r = section == "budget"    ? std::span<const FieldRule>(kBudgetRules)
                     : section == "sandbox" ? std::span<const FieldRule>(kSandboxRules)
                                            : std::span<const FieldRule>(kAgentRules);
     defaults.sections[std::string(section)] =
-        collect_fields(s, it->second.front()->block, r, fmt::format("`{}`", section), false);
+        collect_fields(s, e->block, r, What("`{}`", section), false);
   }
   return defaults;
 }
@@ -569,8 +563,7 @@ bool check_task(FileScope& s, const Item& item, const Defaults* file_defaults, T
   task.id = item.name;
   task.origin = s.origin(item.name_span.empty() ? item.span : item.name_span);
   TaskCheck c{s, item, task, std::nullopt, {}, true, {}, {}, {}, nullptr, {}, {}};
-  const std::string where = fmt::format("task `{}`", item.name);
-  const Fields own = collect_fields(s, item.block, kTaskRules, where, true);
+  const Fields own = collect_fields(s, item.block, kTaskRules, What("task `{}`", item.name), true);
   static const Fields kNoDefaults;
   const Fields& defaults = file_defaults != nullptr ? file_defaults->fields : kNoDefaults;
   auto field = [&](std::string_view name) { return pick(own, defaults, name); };
@@ -599,8 +592,7 @@ bool check_task(FileScope& s, const Item& item, const Defaults* file_defaults, T
   }
 
   // Samples, before anything that uses their fields.
-  std::vector<const Entry*> inline_entries;
-  if (auto it = own.find("sample"); it != own.end()) inline_entries = it->second;
+  const std::vector<const Entry*> inline_entries = own.all("sample");
   read_samples(c, field("samples"), inline_entries);
 
   if (auto f = field("prompt")) {
@@ -608,14 +600,15 @@ bool check_task(FileScope& s, const Item& item, const Defaults* file_defaults, T
       if (text->empty()) {
         s.error(f.value().span, "the prompt is empty");
       }
-      task.prompt = *text;
+      task.prompt = std::move(*text);
     }
   } else if (missing("prompt")) {
     s.error(item.name_span, fmt::format("task `{}` has no `prompt`", task.id),
             "add `prompt = \"...\"`");
   }
   if (auto f = field("system")) {
-    if (auto text = read_template(c, f, "`system`", "the system prompt")) task.system = *text;
+    if (auto text = read_template(c, f, "`system`", "the system prompt"))
+      task.system = std::move(*text);
   }
   if (auto f = field("tags")) {
     if (auto tags = read_name_list(s, f.value(), "`tags`", {})) task.tags = std::move(*tags);
@@ -630,7 +623,8 @@ bool check_task(FileScope& s, const Item& item, const Defaults* file_defaults, T
   }
   if (auto f = field("reference");
       c.applies(f, c.kind == TaskKind::kCoding, "`reference` applies to coding tasks only")) {
-    if (auto text = read_template(c, f, "`reference`", "the reference")) task.reference = *text;
+    if (auto text = read_template(c, f, "`reference`", "the reference"))
+      task.reference = std::move(*text);
   }
   if (auto f = field("files");
       c.applies(f, c.kind != TaskKind::kAnalysis, "`files` applies to coding and agent tasks")) {
@@ -661,8 +655,7 @@ bool check_task(FileScope& s, const Item& item, const Defaults* file_defaults, T
     s.error(agent.own_entry->name_span, "the `agent` section applies to agent tasks only");
   }
 
-  std::vector<const Entry*> expects;
-  if (auto it = own.find("expect"); it != own.end()) expects = it->second;
+  const std::vector<const Entry*> expects = own.all("expect");
   std::vector<const Entry*> graded;  // the expect entries that became graders, in order
   for (const Entry* e : expects) {
     if (auto g = read_grader(c, *e)) {

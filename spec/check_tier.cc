@@ -135,11 +135,11 @@ bool check_tier(FileScope& s, const Item& item, Tier& tier) {
   const std::size_t errors_before = s.diags.error_count();
   tier.name = item.name;
   tier.origin = s.origin(item.name_span.empty() ? item.span : item.name_span);
-  auto fields =
-      collect_fields(s, item.block, kTierRules, fmt::format("tier `{}`", item.name), false);
+  const FieldMap fields =
+      collect_fields(s, item.block, kTierRules, What("tier `{}`", item.name), false);
   auto get = [&](std::string_view name) -> const Value* {
-    auto it = fields.find(name);
-    return it == fields.end() || it->second.empty() ? nullptr : &it->second.front()->value;
+    const Entry* e = fields.first(name);
+    return e == nullptr ? nullptr : &e->value;
   };
   bool have_model = false;
   if (const Value* v = get("model")) {

@@ -11,6 +11,36 @@
 
 namespace pareto::spec::internal {
 
+std::string What::text() const {
+  if (!formatted_) return std::string(pattern_);
+  return fmt::format(fmt::runtime(pattern_), name_);
+}
+
+const Entry* FieldMap::first(std::string_view name) const {
+  for (const auto& [n, entry] : entries_) {
+    // The size and first letter tell most names apart without a call to compare the rest.
+    if (entry != nullptr && n.size() == name.size() && !n.empty() && n[0] == name[0] && n == name) {
+      return entry;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<const Entry*> FieldMap::all(std::string_view name) const {
+  std::vector<const Entry*> out;
+  for (const auto& [n, entry] : entries_) {
+    if (entry != nullptr && n == name) out.push_back(entry);
+  }
+  return out;
+}
+
+bool FieldMap::contains(std::string_view name) const {
+  for (const auto& [n, entry] : entries_) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
 Diagnostic& FileScope::error(Span span, std::string message, std::string hint) {
   return diags.error(source, span, std::move(message), std::move(hint));
 }
@@ -42,6 +72,15 @@ std::string FileScope::display(std::string_view written) const {
   return (display_dir / p).lexically_normal().string();
 }
 
+const FileScope::Folder& FileScope::folder(std::string_view written) {
+  if (auto it = folders.find(written); it != folders.end()) return it->second;
+  Folder f;
+  f.path = resolve(written);
+  std::error_code ec;
+  f.exists = std::filesystem::is_directory(f.path, ec);
+  return folders.emplace(std::string(written), std::move(f)).first->second;
+}
+
 bool FileScope::has_parse_error_in(Span span) const {
   for (const Span& e : parse_errors) {
     if (e.begin >= span.begin && e.begin < span.end) return true;
@@ -65,8 +104,8 @@ std::string a_kind(const Value& value) {
 namespace {
 
 // "`kind` must be a string, not an integer".
-Diagnostic& wrong_kind(FileScope& s, const Value& v, std::string_view what,
-                       std::string_view expected, std::string hint = {}) {
+Diagnostic& wrong_kind(FileScope& s, const Value& v, const What& what, std::string_view expected,
+                       std::string hint = {}) {
   return s.error(v.span, fmt::format("{} must be {}, not {}", what, expected, a_kind(v)),
                  std::move(hint));
 }
@@ -89,7 +128,7 @@ std::string join_names(std::span<const std::string_view> names) {
 
 }  // namespace
 
-std::optional<std::string> read_string(FileScope& s, const Value& v, std::string_view what) {
+std::optional<std::string> read_string(FileScope& s, const Value& v, const What& what) {
   if (v.kind == ValueKind::kInvalid) return std::nullopt;
   if (v.kind != ValueKind::kString) {
     std::string hint;
@@ -100,7 +139,7 @@ std::optional<std::string> read_string(FileScope& s, const Value& v, std::string
   return v.text;
 }
 
-std::optional<std::int64_t> read_int(FileScope& s, const Value& v, std::string_view what,
+std::optional<std::int64_t> read_int(FileScope& s, const Value& v, const What& what,
                                      std::int64_t min, std::int64_t max) {
   if (v.kind == ValueKind::kInvalid) return std::nullopt;
   if (v.kind != ValueKind::kInt) {
@@ -118,7 +157,7 @@ std::optional<std::int64_t> read_int(FileScope& s, const Value& v, std::string_v
   return v.integer;
 }
 
-std::optional<double> read_number(FileScope& s, const Value& v, std::string_view what, double min,
+std::optional<double> read_number(FileScope& s, const Value& v, const What& what, double min,
                                   double max) {
   if (v.kind == ValueKind::kInvalid) return std::nullopt;
   double x = 0;
@@ -141,7 +180,7 @@ std::optional<double> read_number(FileScope& s, const Value& v, std::string_view
   return x;
 }
 
-std::optional<bool> read_bool(FileScope& s, const Value& v, std::string_view what) {
+std::optional<bool> read_bool(FileScope& s, const Value& v, const What& what) {
   if (v.kind == ValueKind::kInvalid) return std::nullopt;
   if (v.kind != ValueKind::kBool) {
     wrong_kind(s, v, what, "true or false");
@@ -151,7 +190,7 @@ std::optional<bool> read_bool(FileScope& s, const Value& v, std::string_view wha
 }
 
 std::optional<std::chrono::nanoseconds> read_duration(FileScope& s, const Value& v,
-                                                      std::string_view what) {
+                                                      const What& what) {
   if (v.kind == ValueKind::kInvalid) return std::nullopt;
   if (v.kind != ValueKind::kDuration) {
     wrong_kind(s, v, what, "a duration such as 5s or 250ms", unit_hint(v, "s"));
@@ -169,7 +208,7 @@ std::optional<std::chrono::nanoseconds> read_duration(FileScope& s, const Value&
   return std::chrono::nanoseconds(static_cast<std::int64_t>(ns));
 }
 
-std::optional<std::uint64_t> read_size(FileScope& s, const Value& v, std::string_view what) {
+std::optional<std::uint64_t> read_size(FileScope& s, const Value& v, const What& what) {
   if (v.kind == ValueKind::kInvalid) return std::nullopt;
   if (v.kind != ValueKind::kSize) {
     wrong_kind(s, v, what, "a size such as 512MiB or 64KB", unit_hint(v, "MiB"));
@@ -186,7 +225,7 @@ std::optional<std::uint64_t> read_size(FileScope& s, const Value& v, std::string
   return static_cast<std::uint64_t>(std::floor(v.quantity));
 }
 
-std::optional<double> read_energy(FileScope& s, const Value& v, std::string_view what) {
+std::optional<double> read_energy(FileScope& s, const Value& v, const What& what) {
   if (v.kind == ValueKind::kInvalid) return std::nullopt;
   if (v.kind != ValueKind::kEnergy) {
     wrong_kind(s, v, what, "an energy such as 40mJ or 2J", unit_hint(v, "J"));
@@ -199,10 +238,9 @@ std::optional<double> read_energy(FileScope& s, const Value& v, std::string_view
   return v.quantity;
 }
 
-std::optional<std::string> read_enum(FileScope& s, const Value& v, std::string_view what,
+std::optional<std::string> read_enum(FileScope& s, const Value& v, const What& what,
                                      std::span<const std::string_view> options) {
   if (v.kind == ValueKind::kInvalid) return std::nullopt;
-  const std::string expected = join_names(options);
   if (v.kind != ValueKind::kName) {
     std::string hint;
     if (v.kind == ValueKind::kString) {
@@ -210,20 +248,20 @@ std::optional<std::string> read_enum(FileScope& s, const Value& v, std::string_v
         if (o == v.text) hint = fmt::format("write it without quotes: {}", o);
       }
     }
-    wrong_kind(s, v, what, "one of " + expected, std::move(hint));
+    wrong_kind(s, v, what, "one of " + join_names(options), std::move(hint));
     return std::nullopt;
   }
   for (auto o : options) {
     if (o == v.text) return v.text;
   }
   std::string hint = did_you_mean(v.text, options);
-  s.error(v.span, fmt::format("{} must be one of {}, not `{}`", what, expected, v.text),
+  s.error(v.span, fmt::format("{} must be one of {}, not `{}`", what, join_names(options), v.text),
           std::move(hint));
   return std::nullopt;
 }
 
 std::optional<std::vector<std::string>> read_name_list(FileScope& s, const Value& v,
-                                                       std::string_view what,
+                                                       const What& what,
                                                        std::span<const std::string_view> options) {
   if (v.kind == ValueKind::kInvalid) return std::nullopt;
   if (v.kind != ValueKind::kList) {
@@ -272,8 +310,7 @@ std::optional<std::vector<std::string>> read_name_list(FileScope& s, const Value
   return names;
 }
 
-std::optional<nlohmann::json> read_json_literal(FileScope& s, const Value& v,
-                                                std::string_view what) {
+std::optional<nlohmann::json> read_json_literal(FileScope& s, const Value& v, const What& what) {
   switch (v.kind) {
     case ValueKind::kInvalid:
       return std::nullopt;
@@ -355,12 +392,12 @@ BoundArgs bind_args(FileScope& s, const Value& call, std::span<const Param> para
     bound.args[next++] = &arg;
   }
 
-  std::vector<std::string_view> names;
-  for (const Param& p : params) names.push_back(p.name);
   for (const NamedValue& arg : call.entries) {
     std::size_t i = 0;
     while (i < params.size() && params[i].name != arg.name) ++i;
     if (i == params.size()) {
+      std::vector<std::string_view> names;
+      for (const Param& p : params) names.push_back(p.name);
       std::string hint = did_you_mean(arg.name, names);
       if (hint.empty()) {
         hint = params.empty() ? fmt::format("`{}` takes no arguments", callee)
@@ -389,14 +426,13 @@ BoundArgs bind_args(FileScope& s, const Value& call, std::span<const Param> para
 }
 
 FieldMap collect_fields(FileScope& s, const Block& block, std::span<const FieldRule> rules,
-                        std::string_view where, bool allow_expect) {
+                        const What& where, bool allow_expect) {
   FieldMap out;
-  std::vector<std::string_view> names;
-  for (const FieldRule& r : rules) names.push_back(r.name);
+  out.reserve(block.entries.size());
   for (const Entry& e : block.entries) {
     if (e.kind == EntryKind::kExpect) {
       if (allow_expect) {
-        out["expect"].push_back(&e);
+        out.add("expect", &e);
       } else {
         s.error(e.name_span, fmt::format("`expect` is not allowed in {}", where),
                 "write `expect` lines in each task");
@@ -408,13 +444,14 @@ FieldMap collect_fields(FileScope& s, const Block& block, std::span<const FieldR
       if (r.name == e.name) rule = &r;
     }
     if (rule == nullptr) {
-      std::vector<std::string_view> candidates = names;
+      std::vector<std::string_view> candidates;
+      for (const FieldRule& r : rules) candidates.push_back(r.name);
       if (allow_expect) candidates.push_back("expect");
       // A misspelt required field is one mistake: noting the name it was meant to be keeps
       // callers from also calling that field missing.
       if (auto meant = nearest_name(e.name, candidates)) {
         for (std::string_view c : candidates) {
-          if (c == *meant) out[c];  // the rule's own name: it outlives the map
+          if (c == *meant) out.add(c, nullptr);  // the rule's own name: it outlives the map
         }
       }
       s.error(e.name_span, fmt::format("unknown field `{}` in {}", e.name, where),
@@ -422,7 +459,7 @@ FieldMap collect_fields(FileScope& s, const Block& block, std::span<const FieldR
       continue;
     }
     if (rule->kind != e.kind) {
-      out[e.name];  // written, though wrongly: not "missing" as well
+      out.add(e.name, nullptr);  // written, though wrongly: not "missing" as well
       if (rule->kind == EntryKind::kSection) {
         s.error(e.name_span, fmt::format("`{}` is a section", e.name),
                 fmt::format("write `{} {{ ... }}`", e.name));
@@ -432,13 +469,12 @@ FieldMap collect_fields(FileScope& s, const Block& block, std::span<const FieldR
       }
       continue;
     }
-    auto& list = out[e.name];
-    if (!rule->repeatable && !list.empty()) {
+    if (const Entry* before = out.first(e.name); before != nullptr && !rule->repeatable) {
       Diagnostic& d = s.error(e.name_span, fmt::format("`{}` is set twice in {}", e.name, where));
-      s.note(d, list.front()->name_span, "first set here");
+      s.note(d, before->name_span, "first set here");
       continue;
     }
-    list.push_back(&e);
+    out.add(rule->name, &e);
   }
   return out;
 }
@@ -456,10 +492,10 @@ Span template_ref_span(const FileScope& s, const Value& v, std::size_t index) {
               v.span.begin + raw[index].offset + raw[index].length};
 }
 
-void check_template(FileScope& s, const Value& v, const std::vector<std::string>& fields,
-                    bool known, std::string_view task_note) {
+void check_template(FileScope& s, const Value& v, const std::vector<TemplatePart>& refs,
+                    const std::vector<std::string>& fields, bool known,
+                    std::string_view task_note) {
   if (!known || v.kind != ValueKind::kString) return;
-  const auto refs = template_fields(v.text);
   for (std::size_t i = 0; i < refs.size(); ++i) {
     const std::string& name = refs[i].text;
     bool found = false;

@@ -32,7 +32,7 @@ struct LoadedFile {
   std::vector<Span> parse_errors;
   // Resolved includes: the item and the index of the loaded file (or npos when unreadable).
   std::vector<std::pair<const Item*, std::size_t>> includes;
-  std::map<const Item*, Task> tasks;  // checked tasks by item (the ones without errors too)
+  std::vector<Task> tasks;  // one per task item, in item order (the ones with errors too)
   std::vector<std::pair<const Item*, Tier>> tiers;  // the tiers that checked out
   const Item* suite_item = nullptr;
 };
@@ -86,7 +86,8 @@ FileScope ProjectChecker::scope(LoadedFile& file) {
                    generators_,
                    options_,
                    file.diags,
-                   file.parse_errors};
+                   file.parse_errors,
+                   {}};
 }
 
 std::size_t ProjectChecker::load(const std::filesystem::path& path, const std::string& display,
@@ -223,9 +224,8 @@ void ProjectChecker::check_file(LoadedFile& file) {
   std::map<std::string, const Item*> tier_names;
   for (const Item& item : file.ast.items) {
     if (item.kind == ItemKind::kTask) {
-      Task task;
+      Task& task = file.tasks.emplace_back();
       internal::check_task(s, item, read_defaults ? &*read_defaults : nullptr, task);
-      file.tasks.emplace(&item, std::move(task));
     } else if (item.kind == ItemKind::kTier) {
       Tier tier;
       if (internal::check_tier(s, item, tier)) file.tiers.emplace_back(&item, std::move(tier));
@@ -273,15 +273,17 @@ void ProjectChecker::collect_tasks(
   // file) copy them: copying samples is the expensive part of building suites.
   struct Frame {
     std::size_t file;
-    std::size_t next = 0;
+    std::size_t next = 0;       // the next item
+    std::size_t next_task = 0;  // the next task of LoadedFile::tasks
     bool last_use = false;
   };
-  std::vector<Frame> stack{{id, 0, --uses_left_[id] == 0}};
+  std::vector<Frame> stack{{id, 0, 0, --uses_left_[id] == 0}};
   visited.insert(id);
   while (!stack.empty()) {
     const std::size_t fid = stack.back().file;
     const bool last_use = stack.back().last_use;
     std::size_t& next = stack.back().next;
+    std::size_t& next_task = stack.back().next_task;
     LoadedFile& file = *files_[fid];
     if (next >= file.ast.items.size()) {
       stack.pop_back();
@@ -292,15 +294,14 @@ void ProjectChecker::collect_tasks(
       for (const auto& [inc, target] : file.includes) {
         if (inc == &item && target != npos && visited.insert(target).second) {
           if (files_[target]->path != file.path) suite.includes.push_back(files_[target]->path);
-          stack.push_back({target, 0, --uses_left_[target] == 0});
+          stack.push_back({target, 0, 0, --uses_left_[target] == 0});
           break;
         }
       }
       continue;
     }
     if (item.kind != ItemKind::kTask) continue;
-    auto it = file.tasks.find(&item);
-    if (it == file.tasks.end()) continue;
+    Task& checked = file.tasks[next_task++];
     if (auto seen = ids.find(item.name); seen != ids.end()) {
       FileScope s = scope(file);
       Diagnostic& d =
@@ -312,9 +313,9 @@ void ProjectChecker::collect_tasks(
       continue;
     }
     ids[item.name] = {fid, &item};
-    Task task = last_use ? std::move(it->second) : it->second;
+    Task& task =
+        last_use ? suite.tasks.emplace_back(std::move(checked)) : suite.tasks.emplace_back(checked);
     task.suite = suite.name;
-    suite.tasks.push_back(std::move(task));
   }
 }
 
@@ -332,6 +333,9 @@ void ProjectChecker::build_suite(std::size_t root, Project& project) {
   }
   std::set<std::size_t> visited;
   std::map<std::string, std::pair<std::size_t, const Item*>> ids;
+  std::size_t tasks = 0;
+  for (std::size_t f : reachable(root)) tasks += files_[f]->tasks.size();
+  suite.tasks.reserve(tasks);
   collect_tasks(root, suite, visited, ids);
   if (suite.tasks.empty() && file.suite_item == nullptr) {
     // No task anywhere and no suite line: a tier file (or an empty file), not a suite.

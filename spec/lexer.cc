@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -166,6 +167,12 @@ Lexer::Lexer(const SourceFile& source, ErrorSink& errors)
 }
 
 Token Lexer::next() {
+  Token t;
+  next(t);
+  return t;
+}
+
+void Lexer::next(Token& t) {
   // Spaces, tabs, and the \r of a \r\n.
   while (pos_ < text_.size()) {
     const char c = text_[pos_];
@@ -175,12 +182,20 @@ Token Lexer::next() {
       break;
     }
   }
-  Token t;
+  t.kind = TokenKind::kEnd;
+  t.text.clear();
+  t.triple_quoted = false;
+  t.invalid = false;
+  t.integer = 0;
+  t.number = 0;
+  t.unit.clear();
+  t.quantity = 0;
+  t.quantity_kind = ValueKind::kInvalid;
   const std::size_t start = pos_;
   if (pos_ >= text_.size()) {
     t.kind = TokenKind::kEnd;
     t.span = {pos_, pos_};
-    return t;
+    return;
   }
   const char c = text_[pos_];
   TokenKind punct = TokenKind::kEnd;  // kEnd: not a one-character token
@@ -219,12 +234,12 @@ Token Lexer::next() {
     ++pos_;
     t.kind = punct;
     t.span = {start, pos_};
-    return t;
+    return;
   }
   switch (c) {
     case '"':
-      if (text_.substr(pos_, 3) == "\"\"\"") return lex_block_string(start);
-      return lex_string(start);
+      if (text_.substr(pos_, 3) == "\"\"\"") return lex_block_string(start, t);
+      return lex_string(start, t);
     case '#': {
       t.kind = TokenKind::kComment;
       std::string body;
@@ -248,13 +263,13 @@ Token Lexer::next() {
       while (!body.empty() && is_space(body.back())) body.pop_back();
       t.text = std::move(body);
       t.span = {start, pos_};
-      return t;
+      return;
     }
     default:
       break;
   }
   if (is_digit(c) || (c == '-' && pos_ + 1 < text_.size() && is_digit(text_[pos_ + 1]))) {
-    return lex_number(start);
+    return lex_number(start, t);
   }
   if (is_ident_start(c)) {
     t.kind = TokenKind::kName;
@@ -269,9 +284,9 @@ Token Lexer::next() {
     }
     t.span = {start, pos_};
     t.text = std::string(text_.substr(start, pos_ - start));
-    return t;
+    return;
   }
-  return lex_unexpected(start);
+  lex_unexpected(start, t);
 }
 
 void Lexer::take_code_point(std::string& out, const char* where) {
@@ -294,8 +309,7 @@ void Lexer::take_code_point(std::string& out, const char* where) {
   pos_ += static_cast<std::size_t>(length);
 }
 
-Token Lexer::lex_string(std::size_t start) {
-  Token t;
+void Lexer::lex_string(std::size_t start, Token& t) {
   t.kind = TokenKind::kString;
   ++pos_;  // the opening quote
   std::string value;
@@ -403,17 +417,17 @@ Token Lexer::lex_string(std::size_t start) {
                   "close it with `\"` on the same line; use a \"\"\" block for text on several "
                   "lines");
   }
-  return t;
 }
 
-Token Lexer::lex_block_string(std::size_t start) {
-  Token t;
+void Lexer::lex_block_string(std::size_t start, Token& t) {
   t.kind = TokenKind::kString;
   t.triple_quoted = true;
   pos_ += 3;
   // The raw text up to the closing """, with \""" standing for a literal """ and \r\n read
   // as \n.
   std::string raw;
+  // Room for the text up to the next """ (the block's end, unless \""" comes first).
+  raw.reserve(std::min(text_.find("\"\"\"", pos_), text_.size()) - pos_);
   bool closed = false;
   while (pos_ < text_.size()) {
     std::size_t run = pos_;
@@ -456,7 +470,8 @@ Token Lexer::lex_block_string(std::size_t start) {
   }
 
   // Lines; drop a blank opening line and a blank closing line; dedent the rest.
-  std::vector<std::string_view> lines;
+  std::vector<std::string_view>& lines = lines_;
+  lines.clear();
   std::string_view rest = raw;
   while (true) {
     const std::size_t nl = rest.find('\n');
@@ -494,7 +509,7 @@ Token Lexer::lex_block_string(std::size_t start) {
       indent = indent.substr(0, n);
     }
   }
-  std::string value;
+  std::string& value = t.text;
   value.reserve(raw.size());
   for (std::size_t i = first; i < last; ++i) {
     if (i > first) value += '\n';
@@ -506,12 +521,9 @@ Token Lexer::lex_block_string(std::size_t start) {
       value.append(lines[i]);  // """  """ on one line: the spaces are the text
     }
   }
-  t.text = std::move(value);
-  return t;
 }
 
-Token Lexer::lex_number(std::size_t start) {
-  Token t;
+void Lexer::lex_number(std::size_t start, Token& t) {
   if (text_[pos_] == '-') ++pos_;
   while (pos_ < text_.size() && is_digit(text_[pos_])) ++pos_;
   bool is_float = false;
@@ -551,7 +563,7 @@ Token Lexer::lex_number(std::size_t start) {
     t.invalid = true;
     t.span = {start, pos_};
     errors_.error(t.span, fmt::format("malformed number `{}`", text_.substr(start, pos_ - start)));
-    return t;
+    return;
   }
   t.span = {start, pos_};
   const std::string_view digits = text_.substr(start, number_end - start);
@@ -567,7 +579,7 @@ Token Lexer::lex_number(std::size_t start) {
       errors_.error(t.span, fmt::format("integer `{}` does not fit in 64 bits", digits),
                     "integers range from -9223372036854775808 to 9223372036854775807");
     }
-    return t;
+    return;
   }
   double number = 0;
   const auto [ptr, ec] = std::from_chars(first, last, number);
@@ -575,12 +587,12 @@ Token Lexer::lex_number(std::size_t start) {
     t.kind = unit.empty() ? TokenKind::kFloat : TokenKind::kQuantity;
     t.invalid = true;
     errors_.error(t.span, fmt::format("number `{}` is out of range", digits));
-    return t;
+    return;
   }
   if (unit.empty()) {
     t.kind = TokenKind::kFloat;
     t.number = number;
-    return t;
+    return;
   }
   t.kind = TokenKind::kQuantity;
   t.number = number;
@@ -589,7 +601,7 @@ Token Lexer::lex_number(std::size_t start) {
   if (info == nullptr) {
     t.invalid = true;
     errors_.error({number_end, pos_}, fmt::format("unknown unit `{}`", unit), unit_hint(unit));
-    return t;
+    return;
   }
   t.quantity_kind = info->kind;
   t.quantity = number * info->factor;
@@ -597,10 +609,9 @@ Token Lexer::lex_number(std::size_t start) {
     t.invalid = true;
     errors_.error(t.span, fmt::format("`{}` is out of range", text_.substr(start, pos_ - start)));
   }
-  return t;
 }
 
-Token Lexer::lex_unexpected(std::size_t start) {
+void Lexer::lex_unexpected(std::size_t start, Token& t) {
   // One token for a whole run of characters that start no token, so binary garbage gives
   // one message, not thousands.
   const std::string first = describe_char(text_, start);
@@ -618,13 +629,11 @@ Token Lexer::lex_unexpected(std::size_t start) {
     pos_ += length == 0 ? 1 : static_cast<std::size_t>(length);
     ++count;
   }
-  Token t;
   t.kind = TokenKind::kError;
   t.span = {start, pos_};
   t.text = count == 1 ? first
                       : fmt::format("{} (and {} more stray character{})", first, count - 1,
                                     count == 2 ? "" : "s");
-  return t;
 }
 
 std::vector<Token> lex(const SourceFile& source, Diagnostics& diagnostics) {

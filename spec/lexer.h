@@ -77,12 +77,14 @@ class Lexer {
   Lexer(const SourceFile& source, ErrorSink& errors);
   // The next token; kEnd forever at the end of input.
   Token next();
+  // The same into `out`, overwriting all of it (reusing a token saves building one per call).
+  void next(Token& out);
 
  private:
-  Token lex_string(std::size_t start);
-  Token lex_block_string(std::size_t start);
-  Token lex_number(std::size_t start);
-  Token lex_unexpected(std::size_t start);
+  void lex_string(std::size_t start, Token& t);
+  void lex_block_string(std::size_t start, Token& t);
+  void lex_number(std::size_t start, Token& t);
+  void lex_unexpected(std::size_t start, Token& t);
   // Appends the (valid UTF-8) code point at pos_ to out, or reports invalid bytes and
   // appends U+FFFD; advances pos_.
   void take_code_point(std::string& out, const char* where);
@@ -91,6 +93,7 @@ class Lexer {
   std::string_view text_;
   ErrorSink& errors_;
   std::size_t pos_ = 0;
+  std::vector<std::string_view> lines_;  // lex_block_string's lines, kept to reuse
 };
 
 // Every token of a source, ending with kEnd. Errors go into `diagnostics`.

@@ -55,7 +55,7 @@ class Parser {
   const Token& peek(std::size_t ahead = 0) {
     // A ring of lookahead tokens: the parser looks at most two tokens ahead.
     while (ahead_count_ <= ahead) {
-      ahead_[(ahead_head_ + ahead_count_) % ahead_.size()] = lexer_.next();
+      lexer_.next(ahead_[(ahead_head_ + ahead_count_) % ahead_.size()]);
       ++ahead_count_;
     }
     return ahead_[(ahead_head_ + ahead) % ahead_.size()];

@@ -65,9 +65,20 @@ std::vector<TemplatePart> parse_template(std::string_view text) {
 }
 
 std::vector<TemplatePart> template_fields(std::string_view text) {
+  // parse_template's field pieces, found without copying the text between them.
   std::vector<TemplatePart> fields;
-  for (auto& part : parse_template(text)) {
-    if (part.kind == TemplatePart::Kind::kField) fields.push_back(std::move(part));
+  std::size_t pos = 0;
+  while ((pos = text.find("{{", pos)) != std::string_view::npos) {
+    std::string name;
+    bool literal_braces = false;
+    const std::size_t length = match_reference(text, pos, name, literal_braces);
+    if (length == 0) {
+      ++pos;
+      continue;
+    }
+    if (!literal_braces)
+      fields.push_back({TemplatePart::Kind::kField, std::move(name), pos, length});
+    pos += length;
   }
   return fields;
 }

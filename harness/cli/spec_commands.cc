@@ -63,7 +63,7 @@ bool expand_paths(const std::vector<std::string>& args, std::vector<fs::path>& f
 }
 
 // Checks the files; prints diagnostics (all of them, or only when there are errors).
-// `samples`: draw generated samples (only what prints them needs them).
+// `samples`: draw generated samples (only what prints or grades them needs them).
 std::optional<spec::CheckResult> check_paths(const SpecArgs& args, bool show_warnings,
                                              bool samples = false) {
   std::vector<fs::path> files;
@@ -175,7 +175,7 @@ int run_verify(const SpecArgs& args, const spec::Project& project) {
 }
 
 int run_check(const SpecArgs& args) {
-  auto result = check_paths(args, true);
+  auto result = check_paths(args, true, args.verify);  // --verify grades the samples
   if (!result) return kUsage;
   std::size_t tasks = 0;
   for (const auto& suite : result->project.suites) tasks += suite.tasks.size();
