@@ -80,7 +80,7 @@ std::optional<std::string> read_template(TaskCheck& c, const Field& f, const Wha
 
 std::optional<nlohmann::json> read_inline_sample(TaskCheck& c, const Entry& e) {
   nlohmann::json fields = nlohmann::json::object();
-  std::map<std::string, Span> seen;
+  std::vector<const Entry*> seen;  // a sample has a few fields: a list beats a tree
   bool ok = true;
   for (const Entry& f : e.block.entries) {
     if (f.kind != EntryKind::kField) {
@@ -88,14 +88,16 @@ std::optional<nlohmann::json> read_inline_sample(TaskCheck& c, const Entry& e) {
       ok = false;
       continue;
     }
-    if (auto it = seen.find(f.name); it != seen.end()) {
+    const auto first =
+        std::find_if(seen.begin(), seen.end(), [&](const Entry* s) { return s->name == f.name; });
+    if (first != seen.end()) {
       Diagnostic& d =
           c.s.error(f.name_span, fmt::format("`{}` is set twice in this sample", f.name));
-      c.s.note(d, it->second, "first set here");
+      c.s.note(d, (*first)->name_span, "first set here");
       ok = false;
       continue;
     }
-    seen[f.name] = f.name_span;
+    seen.push_back(&f);
     auto value = read_json_literal(c.s, f.value, What("sample field `{}`", f.name));
     if (!value) {
       ok = false;
@@ -318,11 +320,13 @@ void read_samples(TaskCheck& c, const Field& source,
     c.fields = c.generated_fields;
     return;
   }
-  std::set<std::string> all;
+  std::vector<std::string_view> all;  // views of the samples' keys, which stay put
   for (const Sample& sample : task.samples) {
     if (!sample.fields.is_object()) continue;
-    for (const auto& [key, value] : sample.fields.items()) all.insert(key);
+    for (auto it = sample.fields.begin(); it != sample.fields.end(); ++it) all.push_back(it.key());
   }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
   c.fields.assign(all.begin(), all.end());
 }
 

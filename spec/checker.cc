@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "spec/check_internal.h"
 #include "spec/source.h"
@@ -39,6 +40,10 @@ struct LoadedFile {
 
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
+// A suite's task ids so far: the file and item that first defined each (views of the items'
+// names, which outlive the suite's check).
+using TaskIds = std::unordered_map<std::string_view, std::pair<std::size_t, const Item*>>;
+
 class ProjectChecker {
  public:
   ProjectChecker(const GeneratorRegistry& generators, const CheckOptions& options)
@@ -55,8 +60,7 @@ class ProjectChecker {
   std::vector<std::size_t> roots(const std::vector<std::size_t>& requested) const;
   std::set<std::size_t> reachable(std::size_t file) const;  // it and what it includes
   void build_suite(std::size_t root, Project& project);
-  void collect_tasks(std::size_t file, Suite& suite, std::set<std::size_t>& visited,
-                     std::map<std::string, std::pair<std::size_t, const Item*>>& ids);
+  void collect_tasks(std::size_t file, Suite& suite, std::set<std::size_t>& visited, TaskIds& ids);
 
   const GeneratorRegistry& generators_;
   const CheckOptions& options_;
@@ -265,9 +269,8 @@ std::vector<std::size_t> ProjectChecker::roots(const std::vector<std::size_t>& r
   return out;
 }
 
-void ProjectChecker::collect_tasks(
-    std::size_t id, Suite& suite, std::set<std::size_t>& visited,
-    std::map<std::string, std::pair<std::size_t, const Item*>>& ids) {
+void ProjectChecker::collect_tasks(std::size_t id, Suite& suite, std::set<std::size_t>& visited,
+                                   TaskIds& ids) {
   // Included files are followed in source order; `visited` stops diamonds and cycles. The
   // last suite to use a file's tasks takes them; earlier ones (when several roots include the
   // file) copy them: copying samples is the expensive part of building suites.
@@ -332,10 +335,11 @@ void ProjectChecker::build_suite(std::size_t root, Project& project) {
     suite.name = file.path.stem().string();
   }
   std::set<std::size_t> visited;
-  std::map<std::string, std::pair<std::size_t, const Item*>> ids;
   std::size_t tasks = 0;
   for (std::size_t f : reachable(root)) tasks += files_[f]->tasks.size();
   suite.tasks.reserve(tasks);
+  TaskIds ids;
+  ids.reserve(tasks);
   collect_tasks(root, suite, visited, ids);
   if (suite.tasks.empty() && file.suite_item == nullptr) {
     // No task anywhere and no suite line: a tier file (or an empty file), not a suite.
@@ -399,7 +403,7 @@ CheckResult ProjectChecker::run(std::span<const std::filesystem::path> paths) {
   result.diagnostics.append(loose_);
   for (auto& file : files_) {
     file->diags.sort_by_location();
-    std::set<std::tuple<std::string, int, int, int, std::string>> seen;
+    std::set<std::tuple<std::string_view, int, int, int, std::string_view>> seen;
     for (const Diagnostic& d : file->diags.all()) {
       if (seen.insert({d.file, d.line, d.column, static_cast<int>(d.severity), d.message}).second) {
         result.diagnostics.add(d);

@@ -307,6 +307,9 @@ class Parser {
   void parse_call(Value& v);
   void parse_map(Value& v);
   bool parse_map_entry(Value& map);
+  // Enters a list, map or call at its opener and takes the opener (its span into `opener`);
+  // past the nesting limit the whole thing is skipped and `v` made invalid (false).
+  bool open_container(Value& v, Span& opener);
 
   // What a list or the arguments of a call say in messages.
   struct SequenceText {
@@ -462,6 +465,9 @@ void Parser::parse_block(Block& block, Where what) {
   }
   const Span open = peek().span;
   skip();
+  // Room for a typical task at once (growing one entry at a time moves them all; tasks have
+  // five to eight entries, so this is the capacity they would grow to anyway).
+  if (depth_ == 1) block.entries.reserve(8);
   if (kind() == TokenKind::kComment) block.open_comment = take_comment();
   while (true) {
     const Gap gap = skip_trivia();
@@ -658,16 +664,22 @@ void Parser::parse_sequence(Value& v, Span open, TokenKind closer, Where closing
   leave();
 }
 
-void Parser::parse_list(Value& v) {
-  v.kind = ValueKind::kList;
-  v.span = peek().span;
+bool Parser::open_container(Value& v, Span& opener) {
   if (!enter()) {
     v.kind = ValueKind::kInvalid;
     v.span.end = last_end_;
-    return;
+    return false;
   }
-  const Span open = peek().span;
+  opener = peek().span;
   skip();
+  return true;
+}
+
+void Parser::parse_list(Value& v) {
+  v.kind = ValueKind::kList;
+  v.span = peek().span;
+  Span open;
+  if (!open_container(v, open)) return;
   static constexpr SequenceText kText = {"every `[` needs a matching `]`", "the list opened here",
                                          "`,` or `]` after the list element",
                                          "separate list elements with `,`"};
@@ -686,13 +698,8 @@ void Parser::parse_call(Value& v) {
   v.span = callee.span;
   v.name_span = callee.span;
   v.text = std::move(callee.text);
-  if (!enter()) {
-    v.kind = ValueKind::kInvalid;
-    v.span.end = last_end_;
-    return;
-  }
-  const Span open = peek().span;
-  skip();
+  Span open;
+  if (!open_container(v, open)) return;
   static constexpr SequenceText kText = {
       "every `(` needs a matching `)`", "the arguments opened here",
       "`,` or `)` after the argument", "separate arguments with `,`"};
@@ -765,13 +772,8 @@ bool Parser::parse_map_entry(Value& map) {
 void Parser::parse_map(Value& v) {
   v.kind = ValueKind::kMap;
   v.span = peek().span;
-  if (!enter()) {
-    v.kind = ValueKind::kInvalid;
-    v.span.end = last_end_;
-    return;
-  }
-  const Span open = peek().span;
-  skip();
+  Span open;
+  if (!open_container(v, open)) return;
   if (kind() == TokenKind::kComment) v.open_comment = take_comment();
   while (true) {
     if (skip_trivia().newline) v.multiline = true;

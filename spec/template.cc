@@ -26,6 +26,24 @@ std::size_t match_reference(std::string_view text, std::size_t pos, std::string&
   return i + 2 - pos;
 }
 
+// Calls on_reference(pos, length, name, literal_braces) for each reference of `text`, in
+// order; what lies between them is text.
+template <typename OnReference>
+void scan_references(std::string_view text, OnReference on_reference) {
+  std::size_t pos = 0;
+  while ((pos = text.find("{{", pos)) != std::string_view::npos) {
+    std::string name;
+    bool literal_braces = false;
+    const std::size_t length = match_reference(text, pos, name, literal_braces);
+    if (length == 0) {
+      ++pos;  // "{{{x}}": the reference may start one brace later
+      continue;
+    }
+    on_reference(pos, length, std::move(name), literal_braces);
+    pos += length;
+  }
+}
+
 }  // namespace
 
 std::vector<TemplatePart> parse_template(std::string_view text) {
@@ -41,25 +59,17 @@ std::vector<TemplatePart> parse_template(std::string_view text) {
     parts.push_back({TemplatePart::Kind::kText, std::string(piece), offset, piece.size()});
   };
   std::size_t text_start = 0;
-  std::size_t pos = 0;
-  while ((pos = text.find("{{", pos)) != std::string_view::npos) {
-    std::string name;
-    bool literal_braces = false;
-    const std::size_t length = match_reference(text, pos, name, literal_braces);
-    if (length == 0) {
-      ++pos;  // "{{{x}}": the reference may start one brace later
-      continue;
-    }
-    add_text(text.substr(text_start, pos - text_start), text_start);
-    if (literal_braces) {
-      // `{{"{{"}}` stands for "{{": a text piece that spans the whole escape.
-      parts.push_back({TemplatePart::Kind::kText, "{{", pos, length});
-    } else {
-      parts.push_back({TemplatePart::Kind::kField, std::move(name), pos, length});
-    }
-    pos += length;
-    text_start = pos;
-  }
+  scan_references(text,
+                  [&](std::size_t pos, std::size_t length, std::string name, bool literal_braces) {
+                    add_text(text.substr(text_start, pos - text_start), text_start);
+                    if (literal_braces) {
+                      // `{{"{{"}}` stands for "{{": a text piece that spans the whole escape.
+                      parts.push_back({TemplatePart::Kind::kText, "{{", pos, length});
+                    } else {
+                      parts.push_back({TemplatePart::Kind::kField, std::move(name), pos, length});
+                    }
+                    text_start = pos + length;
+                  });
   add_text(text.substr(text_start), text_start);
   return parts;
 }
@@ -67,19 +77,12 @@ std::vector<TemplatePart> parse_template(std::string_view text) {
 std::vector<TemplatePart> template_fields(std::string_view text) {
   // parse_template's field pieces, found without copying the text between them.
   std::vector<TemplatePart> fields;
-  std::size_t pos = 0;
-  while ((pos = text.find("{{", pos)) != std::string_view::npos) {
-    std::string name;
-    bool literal_braces = false;
-    const std::size_t length = match_reference(text, pos, name, literal_braces);
-    if (length == 0) {
-      ++pos;
-      continue;
-    }
-    if (!literal_braces)
-      fields.push_back({TemplatePart::Kind::kField, std::move(name), pos, length});
-    pos += length;
-  }
+  scan_references(text,
+                  [&](std::size_t pos, std::size_t length, std::string name, bool literal_braces) {
+                    if (!literal_braces) {
+                      fields.push_back({TemplatePart::Kind::kField, std::move(name), pos, length});
+                    }
+                  });
   return fields;
 }
 
