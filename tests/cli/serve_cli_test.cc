@@ -7,6 +7,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
@@ -169,6 +172,52 @@ TEST_F(ServeCliTest, AnswersAsGenerateDoesAndRequiresTheKey) {
   EXPECT_EQ(denied.message().find("sk-wrong"), std::string::npos);
   EXPECT_EQ(serve.Stderr().find("sk-cli-secret"), std::string::npos);
   EXPECT_EQ(serve.Stop(SIGINT), 0);
+}
+
+// The end-to-end promise: `pareto run` with a tier declared openai(url = ...) served by
+// `pareto serve` on the same GGUF gives the same greedy answers and scores as the embedded tier.
+TEST_F(ServeCliTest, RunOnARemoteTierMatchesTheEmbeddedTier) {
+  ServeProcess serve({"--model", model_, "--port", "0", "-t", "1"}, dir_);
+  ASSERT_FALSE(serve.url().empty()) << serve.Stderr();
+  {
+    std::ofstream spec(dir_ / "suite.pareto");
+    spec << "suite remote.check\n\n"
+            "task add1 {\n"
+            "  kind    = analysis\n"
+            "  mode    = completion\n"
+            "  tags    = [arithmetic]\n"
+            "  prompt  = \"{{a}}+{{b}}=\"\n"
+            "  samples = generate(addition, count = 6, seed = 3, digits = 1)\n"
+            "  extract = regex(\"^[^\\\\n]*\")\n"
+            "  expect number(answer)\n"
+            "  budget { max_tokens = 6 }\n"
+            "}\n";
+    std::ofstream tiers(dir_ / "tiers.pareto");
+    tiers << "tier local { model = gguf(\"tiny.gguf\", threads = 1) }\n"
+          << "tier remote { model = openai(url = \"" << serve.url() << "\", name = \"tiny\") }\n";
+  }
+  auto ran = run_pareto({"run", (dir_ / "suite.pareto").string(), "--tier-file",
+                         (dir_ / "tiers.pareto").string(), "--out", (dir_ / "run").string(),
+                         "--no-cache"});
+  ASSERT_EQ(ran.exit_code, 0) << ran.err;
+  std::map<std::string, std::map<std::string, nlohmann::json>> by_sample;  // sample -> tier
+  std::istringstream lines(testing::read_whole_file(dir_ / "run" / "results.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    by_sample[j["sample_id"].get<std::string>()][j["tier"].get<std::string>()] = j;
+  }
+  ASSERT_EQ(by_sample.size(), 6u);
+  for (const auto& [sample, tiers] : by_sample) {
+    ASSERT_EQ(tiers.size(), 2u) << sample;
+    const nlohmann::json& local = tiers.at("local");
+    const nlohmann::json& remote = tiers.at("remote");
+    EXPECT_EQ(remote["status"], local["status"]) << remote["error"];
+    EXPECT_EQ(remote["completion"], local["completion"]) << "sample " << sample;
+    EXPECT_EQ(remote["answer"], local["answer"]) << "sample " << sample;
+    EXPECT_EQ(remote["score"], local["score"]) << "sample " << sample;
+    EXPECT_EQ(remote["tokens"]["completion"], local["tokens"]["completion"]) << sample;
+  }
+  EXPECT_EQ(serve.Stop(SIGTERM), 0);
 }
 
 TEST_F(ServeCliTest, SigtermLetsTheStreamInFlightFinish) {
