@@ -185,7 +185,8 @@ TEST(ExtractJson, StaysCheapOnHostileInput) {
 }
 
 TEST(Extract, HandlesBinaryAndInvalidUtf8) {
-  const std::string bytes("\x00\xff\xfe{\"a\":\"\xc3\x28\"}```\x00\n\x80\n```9\x00", 27);
+  static constexpr char kBytes[] = "\x00\xff\xfe{\"a\":\"\xc3\x28\"}```\x00\n\x80\n```9\x00";
+  const std::string bytes(kBytes, sizeof kBytes - 1);  // keeps the embedded NULs
   for (Kind k : {Kind::kFull, Kind::kLastNumber, Kind::kCodeBlock, Kind::kJson}) {
     auto a = run(kind(k), bytes);
     (void)a;
