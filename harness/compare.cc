@@ -15,7 +15,8 @@ using nlohmann::json;
 struct Pairs {
   std::vector<double> base;
   std::vector<double> next;
-  std::vector<std::string> clusters;  // sample (tasks with repeats) or task (tiers)
+  std::vector<std::string> clusters;  // the sample of each pair (clustered when repeats)
+  std::vector<std::string> strata;    // the task of each pair (tiers mix tasks)
   int max_repeat = 0;
 };
 
@@ -31,8 +32,11 @@ GroupComparison test_group(const GroupKey& key, const Pairs& pairs, bool by_task
   GroupComparison g;
   g.key = key;
   std::span<const std::string> clusters;
-  if (by_task || pairs.max_repeat > 0) clusters = pairs.clusters;
-  Result<PairedComparison> c = compare_paired(pairs.base, pairs.next, clusters, 1 - options.alpha);
+  if (pairs.max_repeat > 0) clusters = pairs.clusters;
+  Result<PairedComparison> c =
+      by_task ? compare_paired_stratified(pairs.base, pairs.next, pairs.strata, clusters,
+                                          1 - options.alpha)
+              : compare_paired(pairs.base, pairs.next, clusters, 1 - options.alpha);
   if (!c.ok()) {
     g.verdict = Verdict::kUntestable;
     g.note = c.message();
@@ -188,7 +192,9 @@ Result<RunComparison> compare_runs(std::span<const ItemRecord> base,
     Pairs& whole = tiers[{n->tier, "", "", ""}];
     whole.base.push_back(b.score);
     whole.next.push_back(n->score);
-    whole.clusters.push_back(task_name(*n));
+    whole.clusters.push_back(task_name(*n) + "/" + n->sample_id);
+    whole.strata.push_back(task_name(*n));
+    whole.max_repeat = std::max(whole.max_repeat, n->repeat);
   }
   std::set<std::string> base_ids;
   for (const ItemRecord& r : base) base_ids.insert(r.item_id);

@@ -311,7 +311,7 @@ std::string render_html(const RunSummary& s, std::span<const ItemRecord> records
   }
   out +=
       "<p class=\"note\">Made by pareto report. Intervals are 95%: Wilson for pass/fail, "
-      "clustered by task where tasks mix.</p>\n</body>\n</html>\n";
+      "stratified by task where tasks mix.</p>\n</body>\n</html>\n";
   return out;
 }
 

@@ -16,21 +16,13 @@ namespace {
 
 using nlohmann::json;
 
-ScoreEstimate estimate(const std::vector<double>& scores,
-                       const std::vector<std::string>& clusters) {
-  Result<ScoreEstimate> e =
-      clusters.empty() ? mean_score(scores) : clustered_mean_score(scores, clusters);
-  return e.ok() ? *e : ScoreEstimate{};
-}
-
 // Pairwise paired tests between tiers with Holm across the pairs.
-std::vector<TierPair> separate(const TierMatrix& m, const std::vector<std::string>& clusters,
-                               double alpha) {
+std::vector<TierPair> separate(const TierMatrix& m, bool by_task, double alpha) {
   std::vector<TierPair> pairs;
   std::vector<double> p;
   for (size_t a = 0; a < m.tiers.size(); ++a) {
     for (size_t b = a + 1; b < m.tiers.size(); ++b) {
-      Result<PairedComparison> c = compare_paired(m.scores[a], m.scores[b], clusters, 1 - alpha);
+      Result<PairedComparison> c = m.compare(a, b, by_task, 1 - alpha);
       if (!c.ok()) continue;  // one partial-credit item: nothing to test
       pairs.push_back({m.tiers[a], m.tiers[b], *c, 1, false});
       p.push_back(c->p_value);
@@ -48,9 +40,8 @@ Saturation saturation_of(const TierMatrix& m, bool by_task, const SaturationOpti
   Saturation s;
   s.items = static_cast<int64_t>(m.units.size());
   s.left_out = m.left_out;
-  const std::vector<std::string> clusters = by_task ? m.task_clusters() : m.sample_clusters();
   for (size_t t = 0; t < m.tiers.size(); ++t) {
-    s.tiers.push_back({m.tiers[t], estimate(m.scores[t], clusters)});
+    s.tiers.push_back({m.tiers[t], m.estimate(t, by_task)});
   }
   size_t best = 0;
   for (size_t t = 1; t < s.tiers.size(); ++t) {
@@ -79,7 +70,7 @@ Saturation saturation_of(const TierMatrix& m, bool by_task, const SaturationOpti
   s.headroom = std::max(0.0, s.ceiling - s.best.mean);
   s.all_solve = static_cast<double>(all) / n;
   s.none_solve = static_cast<double>(none) / n;
-  s.pairs = separate(m, clusters, o.alpha);
+  s.pairs = separate(m, by_task, o.alpha);
   s.separable =
       std::any_of(s.pairs.begin(), s.pairs.end(), [](const TierPair& p) { return p.separable; });
   if (s.separable) {
@@ -250,7 +241,7 @@ Evaluation evaluate(const TierMatrix& m, const std::vector<SampleUnit>& samples,
     }
   }
   if (separable_full > 0) {
-    std::vector<TierPair> pairs = separate(sub, sub.sample_clusters(), o.alpha);
+    std::vector<TierPair> pairs = separate(sub, false, o.alpha);
     for (const TierPair& p : pairs) {
       if (p.separable && separable_full_pair[{p.a, p.b}]) ++e.separable_kept;
     }
@@ -360,7 +351,7 @@ Result<CiSubset> ci_subset(std::span<const ItemRecord> records, const SubsetOpti
     for (double v : m.scores[t]) full[t] += v;
     full[t] /= static_cast<double>(m.units.size());
   }
-  const std::vector<TierPair> full_pairs = separate(m, m.sample_clusters(), options.alpha);
+  const std::vector<TierPair> full_pairs = separate(m, false, options.alpha);
 
   const size_t total = samples.size();
   const size_t step = std::max<size_t>(1, total / 400);

@@ -9,7 +9,7 @@
 //    to be solvable. headroom: ceiling minus the best tier's score (what a tier could still
 //    gain on items some tier already solves); 1 - ceiling is the share no tier solves.
 //  - separable: some pair of tiers differs significantly by the paired test of
-//    harness/stats.h (clustered by sample for repeats, by task for suites), p-values
+//    harness/stats.h (clustered by sample for repeats, stratified by task for suites), p-values
 //    Holm-adjusted across the pairs.
 //  - verdict: `discriminating` when tiers are separable; otherwise `saturated` when the
 //    weakest tier scores at least saturated_level, `too-hard` when the best tier scores at

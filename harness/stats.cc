@@ -167,6 +167,25 @@ ClusteredMoments plain_moments(std::span<const double> values) {
   return {mean, std::sqrt(sum_squares / (n - 1) / n)};
 }
 
+// Items split by stratum: values[h] are stratum h's values (in input order), clusters[h] their
+// cluster names (empty when none were given).
+struct Strata {
+  std::vector<std::vector<double>> values;
+  std::vector<std::vector<std::string>> clusters;
+};
+
+Strata split_strata(std::span<const double> values, const ClusterIndex& index,
+                    std::span<const std::string> clusters) {
+  Strata out;
+  out.values.resize(index.count);
+  out.clusters.resize(index.count);
+  for (size_t i = 0; i < values.size(); ++i) {
+    out.values[index.of_item[i]].push_back(values[i]);
+    if (!clusters.empty()) out.clusters[index.of_item[i]].push_back(clusters[i]);
+  }
+  return out;
+}
+
 // P(X <= k) for X ~ Binomial(m, 1/2), summing terms from the small end. log C(m, i) is built
 // up term by term (no lgamma per term, no overflow for large m).
 double binomial_half_lower_tail(int64_t k, int64_t m) {
@@ -273,6 +292,8 @@ std::string_view to_string(IntervalMethod method) {
       return "t";
     case IntervalMethod::kClustered:
       return "clustered-t";
+    case IntervalMethod::kStratified:
+      return "stratified";
   }
   return "unknown";
 }
@@ -355,6 +376,56 @@ Result<ScoreEstimate> clustered_mean_score(std::span<const double> scores,
   return out;
 }
 
+Result<ScoreEstimate> stratified_mean_score(std::span<const double> scores,
+                                            std::span<const std::string> strata,
+                                            std::span<const std::string> clusters,
+                                            double confidence) {
+  if (Status s = check_confidence(confidence); !s.ok()) return s;
+  if (scores.size() != strata.size() || (!clusters.empty() && clusters.size() != scores.size())) {
+    return Status::Error(fmt::format("{} scores but {} stratum and {} cluster names", scores.size(),
+                                     strata.size(), clusters.size()));
+  }
+  if (scores.empty()) return Status::Error("no items: a mean score needs at least one");
+  if (Status s = check_scores(scores); !s.ok()) return s;
+  const ClusterIndex index = index_clusters(strata);
+  auto within = [&](std::span<const double> v,
+                    std::span<const std::string> c) -> Result<ScoreEstimate> {
+    return c.empty() ? mean_score(v, confidence) : clustered_mean_score(v, c, confidence);
+  };
+  if (index.count < 2) return within(scores, clusters);
+
+  const Strata split = split_strata(scores, index, clusters);
+  const double z = z_critical(confidence);
+  const double total = static_cast<double>(scores.size());
+  double mean = 0, variance = 0;
+  for (size_t h = 0; h < index.count; ++h) {
+    const std::vector<double>& v = split.values[h];
+    const double n = static_cast<double>(v.size());
+    const double w = n / total;
+    double v_h = 0.25 / n;  // one partial-credit item: the most a score in [0, 1] can vary
+    if (Result<ScoreEstimate> e = within(v, split.clusters[h]); e.ok()) {
+      v_h = e->standard_error * e->standard_error;
+    }
+    if (all_binary(v)) {
+      const double passed = static_cast<double>(std::count(v.begin(), v.end(), 1.0));
+      const double p = (passed + z * z / 2) / (n + z * z);
+      v_h = std::max(v_h, p * (1 - p) / (n + z * z));
+    }
+    mean += w * std::accumulate(v.begin(), v.end(), 0.0) / n;
+    variance += w * w * v_h;
+  }
+  ScoreEstimate out;
+  out.mean = mean;
+  out.n = static_cast<int64_t>(scores.size());
+  out.clusters = static_cast<int64_t>(index.count);
+  out.method = IntervalMethod::kStratified;
+  out.standard_error = std::sqrt(variance);
+  const double df = std::max(1.0, total - static_cast<double>(index.count));
+  const double tq = t_critical(confidence, df);
+  out.ci = clip({mean - tq * out.standard_error, mean + tq * out.standard_error}, 0, 1);
+  return out;
+}
+
 // --- pass@k --------------------------------------------------------------------------------
 
 Result<double> pass_at_k(int64_t n, int64_t c, int64_t k) {
@@ -400,6 +471,8 @@ std::string_view to_string(PairedMethod method) {
       return "paired-t";
     case PairedMethod::kClusteredT:
       return "clustered-paired-t";
+    case PairedMethod::kStratifiedT:
+      return "stratified-paired-t";
   }
   return "unknown";
 }
@@ -528,6 +601,55 @@ Result<PairedComparison> compare_paired(std::span<const double> base, std::span<
     return compare_pass_fail(counts, confidence);
   }
   return compare_scores(base, next, clusters, confidence);
+}
+
+Result<PairedComparison> compare_paired_stratified(std::span<const double> base,
+                                                   std::span<const double> next,
+                                                   std::span<const std::string> strata,
+                                                   std::span<const std::string> clusters,
+                                                   double confidence) {
+  if (base.size() != next.size() || strata.size() != base.size() ||
+      (!clusters.empty() && clusters.size() != base.size())) {
+    return Status::Error(
+        fmt::format("paired runs of {} and {} items with {} stratum and {} "
+                    "cluster names",
+                    base.size(), next.size(), strata.size(), clusters.size()));
+  }
+  const ClusterIndex index = index_clusters(strata);
+  if (index.count < 2) return compare_paired(base, next, clusters, confidence);
+  if (Status s = check_confidence(confidence); !s.ok()) return s;
+  if (Status s = check_finite(base, "base score"); !s.ok()) return s;
+  if (Status s = check_finite(next, "new score"); !s.ok()) return s;
+
+  std::vector<double> differences(base.size());
+  for (size_t i = 0; i < base.size(); ++i) differences[i] = next[i] - base[i];
+  const Strata split = split_strata(differences, index, clusters);
+  const double total = static_cast<double>(base.size());
+  double mean = 0, variance = 0;
+  for (size_t h = 0; h < index.count; ++h) {
+    const std::vector<double>& d = split.values[h];
+    const double n = static_cast<double>(d.size());
+    const double w = n / total;
+    const ClusterIndex within = index_clusters(split.clusters[h]);
+    double se = 1 / std::sqrt(n);  // one item: a difference of scores in [0, 1] varies by <= 1
+    if (within.count >= 2) {
+      se = clustered_moments(d, within).standard_error;
+    } else if (d.size() >= 2) {
+      se = plain_moments(d).standard_error;
+    }
+    mean += w * std::accumulate(d.begin(), d.end(), 0.0) / n;
+    variance += w * w * se * se;
+  }
+  PairedComparison out;
+  out.n = static_cast<int64_t>(base.size());
+  out.clusters = static_cast<int64_t>(index.count);
+  out.method = PairedMethod::kStratifiedT;
+  out.base_mean = std::accumulate(base.begin(), base.end(), 0.0) / total;
+  out.new_mean = std::accumulate(next.begin(), next.end(), 0.0) / total;
+  const double df = std::max(1.0, total - static_cast<double>(index.count));
+  fill_t_comparison(mean, std::sqrt(variance), df, total, confidence, out);
+  if (all_unit(base) && all_unit(next)) out.ci = clip(out.ci, -1, 1);
+  return out;
 }
 
 // --- Separating tiers ----------------------------------------------------------------------

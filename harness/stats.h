@@ -16,11 +16,23 @@
 //    17:857-872, compares seven methods).
 //  - mean of scores with partial credit: the Student t interval on the item scores; when
 //    every score is 0 or 1 it is a proportion and the Wilson interval is used instead.
-//  - items grouped by task (a suite mixing tasks): the cluster-robust (CR1) standard error
-//    of the mean with a t distribution on G - 1 degrees of freedom (G clusters), the
-//    small-sample choice of Cameron & Miller (2015, J Human Resources 50:317-372). It is
-//    never reported narrower than the interval that treats items as independent: clustering
-//    corrects for correlated items, and must not turn "every item the same" into certainty.
+//  - items that share a source (the repeats of one sample): the cluster-robust (CR1)
+//    standard error of the mean with a t distribution on G - 1 degrees of freedom (G
+//    clusters), the small-sample choice of Cameron & Miller (2015, J Human Resources
+//    50:317-372). It is never reported narrower than the interval that treats items as
+//    independent: clustering corrects for correlated items, and must not turn "every item the
+//    same" into certainty.
+//  - a suite, tag or tier mixing tasks: stratified by task (Cochran 1977, "Sampling
+//    Techniques", ch. 5). A suite's tasks are fixed by its author — the score is defined over
+//    those tasks, not over tasks like them — and each task's items are random draws from its
+//    generator, so the uncertainty is that of the item draws within each task: the variance
+//    of the mean is sum_h w_h^2 v_h with w_h = n_h / N and v_h the variance of task h's
+//    mean (clustered by sample within the task when samples repeat). A task whose items all
+//    pass or all fail keeps the Agresti-Coull variance p~(1 - p~) / (n + z^2) rather than
+//    0, for the same reason as above. Clustering by task instead would answer another
+//    question (how a tier would do on other, unseen tasks) with G - 1 degrees of freedom,
+//    an interval of +-0.15 on an 18-task suite however many items it runs; it stays
+//    available as clustered_mean_score() for that question.
 //  - pass@k: the unbiased estimator of Chen et al. (2021, "Evaluating Large Language Models
 //    Trained on Code"), 1 - C(n-c, k) / C(n, k), computed as a product of ratios in log space.
 //  - paired pass/fail: the exact McNemar test (a two-sided binomial test with p = 1/2 on the
@@ -65,9 +77,10 @@ double student_t_quantile(double p, double df);
 // --- Scores ------------------------------------------------------------------------------
 
 enum class IntervalMethod {
-  kWilson,     // pass/fail proportion
-  kStudentT,   // mean of partial-credit scores
-  kClustered,  // mean with cluster-robust (CR1) standard error, t on G - 1 df
+  kWilson,      // pass/fail proportion
+  kStudentT,    // mean of partial-credit scores
+  kClustered,   // mean with cluster-robust (CR1) standard error, t on G - 1 df
+  kStratified,  // mean over fixed strata (tasks), variance summed over strata
 };
 std::string_view to_string(IntervalMethod method);
 
@@ -75,7 +88,7 @@ struct ScoreEstimate {
   double mean = 0;
   Interval ci;
   int64_t n = 0;         // items
-  int64_t clusters = 0;  // distinct clusters (1 when not clustered)
+  int64_t clusters = 0;  // distinct clusters or strata (1 when neither)
   double standard_error = 0;
   IntervalMethod method = IntervalMethod::kWilson;
 };
@@ -92,6 +105,15 @@ Result<ScoreEstimate> mean_score(std::span<const double> scores, double confiden
 Result<ScoreEstimate> clustered_mean_score(std::span<const double> scores,
                                            std::span<const std::string> clusters,
                                            double confidence = 0.95);
+
+// Mean of scores in [0, 1] over fixed strata (strata[i] names item i's task), each item
+// weighing the same (so the mean is the plain mean of the items). `clusters`, when not
+// empty, names the sample of each item: repeats of a sample are clustered within their
+// stratum. With a single stratum this is mean_score() (or clustered_mean_score()).
+Result<ScoreEstimate> stratified_mean_score(std::span<const double> scores,
+                                            std::span<const std::string> strata,
+                                            std::span<const std::string> clusters = {},
+                                            double confidence = 0.95);
 
 // --- pass@k ------------------------------------------------------------------------------
 
@@ -114,6 +136,7 @@ enum class PairedMethod {
   kMcNemarExact,  // pass/fail: exact binomial test on discordant pairs, Newcombe interval
   kPairedT,       // scores: paired t test and interval
   kClusteredT,    // scores in clusters: CR1 standard error of the mean difference, t on G - 1
+  kStratifiedT,   // a group of fixed strata (tasks): variance summed over strata, t on N - H
 };
 std::string_view to_string(PairedMethod method);
 
@@ -154,6 +177,16 @@ Result<PairedComparison> compare_scores(std::span<const double> base, std::span<
 Result<PairedComparison> compare_paired(std::span<const double> base, std::span<const double> next,
                                         std::span<const std::string> clusters = {},
                                         double confidence = 0.95);
+
+// The paired comparison of a group mixing fixed strata (tasks): the mean difference weighs
+// every item the same, its variance is summed over strata (clustered by sample within a
+// stratum when `clusters` is given), t on N - H degrees of freedom. With one stratum it is
+// compare_paired().
+Result<PairedComparison> compare_paired_stratified(std::span<const double> base,
+                                                   std::span<const double> next,
+                                                   std::span<const std::string> strata,
+                                                   std::span<const std::string> clusters = {},
+                                                   double confidence = 0.95);
 
 // --- Separating tiers ----------------------------------------------------------------------
 

@@ -138,14 +138,16 @@ Result<GroupSummary> summarize_group(const GroupKey& key,
   }
 
   if (!scores.empty()) {
-    // Clusters: the task within a mixed group; the sample within a task that has repeats.
-    const bool independent = single_task && g.repeats == 1;
+    // Strata: the tasks of a mixed group. Clusters: the samples of a task that has repeats.
+    std::vector<std::string> strata;
     for (const ItemRecord* r : items) {
-      if (independent || !counts_towards_score(*r)) continue;
-      clusters.push_back(single_task ? sample_cluster(*r) : task_cluster(*r));
+      if (!counts_towards_score(*r)) continue;
+      if (g.repeats > 1) clusters.push_back(sample_cluster(*r));
+      if (!single_task) strata.push_back(task_cluster(*r));
     }
-    Result<ScoreEstimate> estimate =
-        independent ? mean_score(scores) : clustered_mean_score(scores, clusters);
+    Result<ScoreEstimate> estimate = !single_task ? stratified_mean_score(scores, strata, clusters)
+                                     : clusters.empty() ? mean_score(scores)
+                                                        : clustered_mean_score(scores, clusters);
     if (!estimate.ok()) return estimate.status();
     g.score = *estimate;
 

@@ -12,7 +12,7 @@
 //    the model, could not run them.
 //  - Intervals: a task's items are independent samples (Wilson for pass/fail, Student t for
 //    partial credit), except that with repeats > 1 the repeats of one sample are clustered by
-//    sample; a suite, tag or tier mixing tasks is clustered by task (harness/stats.h says
+//    sample; a suite, tag or tier mixing tasks is stratified by task (harness/stats.h says
 //    why). The method is named in the output.
 //  - pass@k (unbiased, Chen et al. 2021) per task and tier when every sample has at least two
 //    repeats, for k = 1 and each of 2, 5, 10, 20, 50, 100 up to the fewest repeats of a

@@ -43,21 +43,14 @@ std::optional<double> e2e(const ItemRecord& r) {
 std::optional<Target> measure(const TierMatrix& m, const TargetOptions& o, bool by_task) {
   if (m.units.empty()) return std::nullopt;
   const size_t teacher = index_of(m, o.teacher), student = index_of(m, o.student);
-  const std::vector<std::string> clusters = by_task ? m.task_clusters() : m.sample_clusters();
-  auto estimate = [&](size_t t) {
-    Result<ScoreEstimate> e =
-        clusters.empty() ? mean_score(m.scores[t]) : clustered_mean_score(m.scores[t], clusters);
-    return e.ok() ? *e : ScoreEstimate{};
-  };
   Target t;
   t.items = static_cast<int64_t>(m.units.size());
-  t.teacher = estimate(teacher);
-  t.student = estimate(student);
+  t.teacher = m.estimate(teacher, by_task);
+  t.student = m.estimate(student, by_task);
   t.teacher_reliability = t.teacher.mean;
   t.joules_saved_per_item = saved(m, teacher, student, joules);
   t.ms_saved_per_item = saved(m, teacher, student, e2e);
-  Result<PairedComparison> gap =
-      compare_paired(m.scores[student], m.scores[teacher], clusters, 1 - o.saturation.alpha);
+  Result<PairedComparison> gap = m.compare(student, teacher, by_task, 1 - o.saturation.alpha);
   if (gap.ok()) {
     t.gap = *gap;
   } else {

@@ -5,8 +5,8 @@
 //
 // Definitions (docs/analyses.md):
 //  - Teacher and student are compared on the same items (both ran it, neither found it
-//    unsupported). Scores carry 95% intervals (clustered by sample for repeats, by task for a
-//    tag); the gap is teacher - student with the paired interval of harness/stats.h.
+//    unsupported). Scores carry 95% intervals (clustered by sample for repeats, stratified by
+//    task for a tag); the gap is teacher - student with the paired interval of harness/stats.h.
 //  - teacher reliability: the teacher's score on the task (its pass rate for pass/fail): the
 //    share of teacher completions a distillation dataset can keep. Below min_teacher the task
 //    is `teacher-unreliable`.

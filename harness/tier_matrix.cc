@@ -86,4 +86,21 @@ std::vector<std::string> TierMatrix::sample_clusters() const {
   return out;
 }
 
+ScoreEstimate TierMatrix::estimate(size_t t, bool by_task) const {
+  const std::vector<std::string> samples = sample_clusters();
+  Result<ScoreEstimate> e = by_task ? stratified_mean_score(scores[t], task_clusters(), samples)
+                            : samples.empty() ? mean_score(scores[t])
+                                              : clustered_mean_score(scores[t], samples);
+  return e.ok() ? *e : ScoreEstimate{};
+}
+
+Result<PairedComparison> TierMatrix::compare(size_t a, size_t b, bool by_task,
+                                             double confidence) const {
+  const std::vector<std::string> samples = sample_clusters();
+  if (by_task) {
+    return compare_paired_stratified(scores[a], scores[b], task_clusters(), samples, confidence);
+  }
+  return compare_paired(scores[a], scores[b], samples, confidence);
+}
+
 }  // namespace pareto::harness

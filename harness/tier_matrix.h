@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness/record.h"
+#include "harness/stats.h"
 
 namespace pareto::harness {
 
@@ -28,6 +29,12 @@ struct TierMatrix {
   // units are independent).
   std::vector<std::string> task_clusters() const;
   std::vector<std::string> sample_clusters() const;
+
+  // Tier t's score with its interval (harness/stats.h): stratified by task when `by_task`,
+  // clustered by sample when units repeat. An empty estimate when there is none.
+  ScoreEstimate estimate(size_t t, bool by_task) const;
+  // Tier b against tier a on the same units (difference b - a), by the same rule.
+  Result<PairedComparison> compare(size_t a, size_t b, bool by_task, double confidence) const;
 };
 
 }  // namespace pareto::harness

@@ -58,7 +58,7 @@ TEST(Compare, HolmKeepsManySmallNoisyDifferencesFromFailing) {
   for (const GroupComparison& g : c->tasks) EXPECT_EQ(g.verdict, Verdict::kSame);
   // The tier as a whole dropped by 10 points on 200 items, consistently across all tasks.
   ASSERT_EQ(c->tiers.size(), 1u);
-  EXPECT_EQ(c->tiers[0].comparison->method, PairedMethod::kClusteredT);
+  EXPECT_EQ(c->tiers[0].comparison->method, PairedMethod::kStratifiedT);
   EXPECT_EQ(c->tiers[0].verdict, Verdict::kRegression);
 }
 

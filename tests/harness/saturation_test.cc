@@ -82,7 +82,7 @@ TEST(Saturation, SuitesAreClusteredByTaskAndItemsMissingATierAreLeftOut) {
   const Saturation& suite = r->suites[0];
   EXPECT_EQ(suite.items, 240);
   EXPECT_EQ(suite.left_out, 1);
-  EXPECT_EQ(suite.tiers[0].score.method, IntervalMethod::kClustered);
+  EXPECT_EQ(suite.tiers[0].score.method, IntervalMethod::kStratified);
   EXPECT_EQ(suite.verdict, SaturationVerdict::kDiscriminating) << suite.reason;
   const Saturation* a = find_task(*r, "a");
   EXPECT_EQ(a->left_out, 1);
@@ -92,16 +92,25 @@ TEST(Saturation, SuitesAreClusteredByTaskAndItemsMissingATierAreLeftOut) {
   EXPECT_EQ(j["tasks"][0]["pairs"].size(), 3u);
 }
 
-TEST(Saturation, ASuiteOfTwoTasksCannotSeparateTiersByItself) {
-  // Clustered by task, two tasks give one degree of freedom: however large the gap on each
-  // task, the suite as a whole cannot generalise beyond them. The tasks' own rows can.
+TEST(Saturation, ASuiteSeparatesTiersWhenItsTasksTogetherDo) {
+  // Stratified by task, a suite of two fixed tasks is judged on its items: gaps that each
+  // task shows separate the suite too, and a gap too small for either task alone can
+  // separate the suite, which has twice the items.
   ResultsBuilder b;
   add_task(b, "a", 10, 20, 30);
   add_task(b, "b", 10, 20, 30);
   Result<SaturationReport> r = saturation(b.records);
   ASSERT_TRUE(r.ok());
-  EXPECT_FALSE(r->suites[0].separable);
+  EXPECT_TRUE(r->suites[0].separable);
   EXPECT_EQ(find_task(*r, "a")->verdict, SaturationVerdict::kDiscriminating);
+
+  ResultsBuilder c;
+  add_task(c, "a", 20, 20, 24, 60);
+  add_task(c, "b", 20, 20, 24, 60);
+  r = saturation(c.records);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(find_task(*r, "a")->separable);
+  EXPECT_TRUE(r->suites[0].separable);
 }
 
 TEST(Saturation, OneTierRestsOnLevelsAlone) {

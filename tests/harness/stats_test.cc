@@ -250,6 +250,82 @@ TEST(ClusteredMean, RejectsMismatchedLengths) {
   EXPECT_FALSE(clustered_mean_score(scores, clusters).ok());
 }
 
+TEST(StratifiedMean, SumsTheVarianceOfEachStratumsMean) {
+  // Two tasks of partial-credit scores: the variance of the mean is
+  // sum_h (n_h / N)^2 s_h^2 / n_h, t on N - H = 5 degrees of freedom.
+  const std::vector<double> scores = {0.2, 0.4, 0.3, 0.9, 0.7, 0.8, 1.0};
+  const std::vector<std::string> strata = {"a", "a", "a", "b", "b", "b", "b"};
+  Result<ScoreEstimate> m = stratified_mean_score(scores, strata);
+  ASSERT_TRUE(m.ok()) << m.message();
+  EXPECT_EQ(m->method, IntervalMethod::kStratified);
+  EXPECT_EQ(m->clusters, 2);
+  EXPECT_EQ(m->n, 7);
+  EXPECT_NEAR(m->mean, 4.3 / 7, 1e-15);
+  // a: mean 0.3, s^2 = 0.01; b: mean 0.85, s^2 = 0.0166...
+  const double va = 0.01 / 3, vb = (0.0025 + 0.0225 + 0.0025 + 0.0225) / 3 / 4;
+  const double se = std::sqrt(9.0 / 49 * va + 16.0 / 49 * vb);
+  EXPECT_NEAR(m->standard_error, se, 1e-15);
+  const double t = student_t_quantile(0.975, 5);
+  EXPECT_NEAR(m->ci.lower, 4.3 / 7 - t * se, 1e-12);
+  EXPECT_NEAR(m->ci.upper, 4.3 / 7 + t * se, 1e-12);
+}
+
+TEST(StratifiedMean, DifferentTasksNarrowTheIntervalButAllPassNeverMeansCertain) {
+  // One task all pass, one 2 of 20: pooled as independent items the spread between the tasks
+  // counts as noise; stratified it does not. The all-pass task keeps the Agresti-Coull
+  // variance, so the interval still has width.
+  std::vector<double> scores(20, 1.0);
+  std::vector<std::string> strata(20, "easy");
+  for (int i = 0; i < 20; ++i) {
+    scores.push_back(i < 2 ? 1.0 : 0.0);
+    strata.push_back("hard");
+  }
+  Result<ScoreEstimate> m = stratified_mean_score(scores, strata);
+  Result<ScoreEstimate> independent = wilson_interval(22, 40);
+  ASSERT_TRUE(m.ok() && independent.ok());
+  EXPECT_DOUBLE_EQ(m->mean, 22.0 / 40);
+  const double z = normal_quantile(0.975), z2 = z * z;
+  const double pe = (20 + z2 / 2) / (20 + z2), ph = (2 + z2 / 2) / (20 + z2);
+  const double ve = pe * (1 - pe) / (20 + z2);
+  const double vh = std::max(0.1 * 0.9 / 20, ph * (1 - ph) / (20 + z2));
+  EXPECT_NEAR(m->standard_error, std::sqrt(0.25 * ve + 0.25 * vh), 1e-15);
+  EXPECT_LT(m->ci.upper - m->ci.lower, independent->ci.upper - independent->ci.lower);
+
+  const std::vector<double> all(40, 1.0);
+  Result<ScoreEstimate> every = stratified_mean_score(all, strata);
+  ASSERT_TRUE(every.ok());
+  EXPECT_EQ(every->ci.upper, 1.0);
+  EXPECT_LT(every->ci.lower, 0.96);
+}
+
+TEST(StratifiedMean, ClustersRepeatsWithinAStratumAndFallsBackForOne) {
+  // Within a stratum, repeats of one sample are one observation: identical repeats must not
+  // shrink the interval.
+  std::vector<double> once = {1, 0, 1, 0, 1, 1, 0, 0};
+  std::vector<std::string> strata = {"a", "a", "a", "a", "b", "b", "b", "b"};
+  std::vector<double> twice;
+  std::vector<std::string> strata2, samples;
+  for (size_t i = 0; i < once.size(); ++i) {
+    for (int k = 0; k < 2; ++k) {
+      twice.push_back(once[i]);
+      strata2.push_back(strata[i]);
+      samples.push_back(strata[i] + std::to_string(i));
+    }
+  }
+  Result<ScoreEstimate> a = stratified_mean_score(once, strata);
+  Result<ScoreEstimate> b = stratified_mean_score(twice, strata2, samples);
+  Result<ScoreEstimate> naive = stratified_mean_score(twice, strata2);
+  ASSERT_TRUE(a.ok() && b.ok() && naive.ok());
+  EXPECT_GT(b->standard_error, naive->standard_error * 1.2);
+  EXPECT_NEAR(a->mean, b->mean, 1e-15);
+
+  const std::vector<std::string> one(8, "a");
+  Result<ScoreEstimate> single = stratified_mean_score(once, one);
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ(single->method, IntervalMethod::kWilson);
+  EXPECT_FALSE(stratified_mean_score(once, std::vector<std::string>(3, "a")).ok());
+}
+
 // --- pass@k --------------------------------------------------------------------------------
 
 TEST(PassAtK, MatchesExactRationalArithmetic) {
@@ -435,6 +511,29 @@ TEST(ComparePaired, PicksMcNemarForPassFailAndTForPartialCredit) {
 }
 
 // --- Separating tiers ----------------------------------------------------------------------
+
+TEST(ComparePairedStratified, SumsTheVarianceOfEachStratumsMeanDifference) {
+  // Differences a: {1, 0, 1} (mean 2/3, s^2 1/3), b: {0, 0, 1, 1} (mean 1/2, s^2 1/3).
+  const std::vector<double> base = {0, 0, 0, 0, 1, 0, 0};
+  const std::vector<double> next = {1, 0, 1, 0, 1, 1, 1};
+  const std::vector<std::string> strata = {"a", "a", "a", "b", "b", "b", "b"};
+  Result<PairedComparison> c = compare_paired_stratified(base, next, strata);
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->method, PairedMethod::kStratifiedT);
+  EXPECT_EQ(c->clusters, 2);
+  EXPECT_NEAR(c->difference, 4.0 / 7, 1e-15);
+  const double se = std::sqrt(9.0 / 49 * (1.0 / 3 / 3) + 16.0 / 49 * (1.0 / 3 / 4));
+  const double t = student_t_quantile(0.975, 5);
+  EXPECT_NEAR(c->ci.lower, 4.0 / 7 - t * se, 1e-12);
+  EXPECT_NEAR(c->ci.upper, std::min(1.0, 4.0 / 7 + t * se), 1e-12);  // clipped to [-1, 1]
+  EXPECT_NEAR(c->p_value, 2 * (1 - student_t_cdf(4.0 / 7 / se, 5)), 1e-12);
+  // One stratum: the plain paired test.
+  Result<PairedComparison> one =
+      compare_paired_stratified(base, next, std::vector<std::string>(7, "a"));
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->method, PairedMethod::kMcNemarExact);
+  EXPECT_FALSE(compare_paired_stratified(base, next, std::vector<std::string>(2, "a")).ok());
+}
 
 TEST(TiersSeparable, ClearGapIsSeparableAndNoGapIsNot) {
   std::vector<double> flash(60, 0.0), ultra(60, 0.0);

@@ -39,7 +39,7 @@ TEST(Summary, TaskScoreIsAWilsonIntervalOverItsItems) {
   EXPECT_TRUE(task->pass_at_k.empty());  // no repeats, no pass@k
 }
 
-TEST(Summary, TiersAndSuitesMixingTasksAreClusteredByTask) {
+TEST(Summary, TiersAndSuitesMixingTasksAreStratifiedByTask) {
   ResultsBuilder b;
   b.task("core", "easy", "flash", 20, [](int, int) { return true; });
   b.task("core", "hard", "flash", 20, [](int s, int) { return s < 2; });
@@ -48,17 +48,23 @@ TEST(Summary, TiersAndSuitesMixingTasksAreClusteredByTask) {
   ASSERT_EQ(s->tiers.size(), 1u);
   const GroupSummary& tier = s->tiers[0];
   ASSERT_TRUE(tier.score);
-  EXPECT_EQ(tier.score->method, IntervalMethod::kClustered);
+  EXPECT_EQ(tier.score->method, IntervalMethod::kStratified);
   EXPECT_EQ(tier.score->clusters, 2);
   EXPECT_DOUBLE_EQ(tier.score->mean, 22.0 / 40.0);
-  // Two wildly different tasks: the clustered interval is far wider than items-as-independent.
-  Result<ScoreEstimate> independent = wilson_interval(22, 40);
-  EXPECT_GT(tier.score->ci.upper - tier.score->ci.lower,
-            2 * (independent->ci.upper - independent->ci.lower));
+  std::vector<double> scores;
+  std::vector<std::string> strata;
+  for (const ItemRecord& r : b.records) {
+    scores.push_back(r.score);
+    strata.push_back(r.task);
+  }
+  Result<ScoreEstimate> expected = stratified_mean_score(scores, strata);
+  ASSERT_TRUE(expected.ok());
+  EXPECT_DOUBLE_EQ(tier.score->ci.lower, expected->ci.lower);
+  EXPECT_DOUBLE_EQ(tier.score->ci.upper, expected->ci.upper);
   const GroupSummary* suite = find(s->suites, {"flash", "core", "", ""});
   ASSERT_NE(suite, nullptr);
   EXPECT_EQ(suite->tasks, 2);
-  EXPECT_EQ(suite->score->method, IntervalMethod::kClustered);
+  EXPECT_EQ(suite->score->method, IntervalMethod::kStratified);
 }
 
 TEST(Summary, UnsupportedItemsAreCountedButNotScored) {

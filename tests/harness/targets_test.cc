@@ -78,7 +78,7 @@ TEST(Targets, TagsAggregateTheirTasksAndAreSaturatedOnlyWhenAllAre) {
   EXPECT_EQ(r->tags[0].tag, "logic");
   EXPECT_EQ(r->tags[0].status, TargetStatus::kTarget);
   EXPECT_EQ(r->tags[0].items, 160);
-  EXPECT_EQ(r->tags[0].teacher.method, IntervalMethod::kClustered);
+  EXPECT_EQ(r->tags[0].teacher.method, IntervalMethod::kStratified);
   EXPECT_EQ(r->tags[1].tag, "easy");
   EXPECT_EQ(r->tags[1].status, TargetStatus::kSaturated);
   nlohmann::json j = to_json(*r);
