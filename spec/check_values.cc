@@ -441,7 +441,10 @@ FieldMap collect_fields(FileScope& s, const Block& block, std::span<const FieldR
     }
     const FieldRule* rule = nullptr;
     for (const FieldRule& r : rules) {
-      if (r.name == e.name) rule = &r;
+      if (r.name == e.name) {
+        rule = &r;  // rule names are unique
+        break;
+      }
     }
     if (rule == nullptr) {
       std::vector<std::string_view> candidates;
