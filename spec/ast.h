@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,10 +31,31 @@ struct Comment {
   std::string text;
 };
 
+// An optional comment kept out of line: most nodes have none, and a node that carries its
+// comment inline (std::optional<Comment>, 56 bytes) makes every node of a large tree bigger.
+// Reads like std::optional; copies copy the comment.
+class MaybeComment {
+ public:
+  MaybeComment() = default;
+  MaybeComment(Comment c) : p_(std::make_unique<Comment>(std::move(c))) {}  // NOLINT: as optional
+  MaybeComment(const MaybeComment& o) : p_(o.p_ ? std::make_unique<Comment>(*o.p_) : nullptr) {}
+  MaybeComment(MaybeComment&&) noexcept = default;
+  MaybeComment& operator=(const MaybeComment& o) { return *this = MaybeComment(o); }
+  MaybeComment& operator=(MaybeComment&&) noexcept = default;
+
+  bool has_value() const { return p_ != nullptr; }
+  explicit operator bool() const { return has_value(); }
+  const Comment& operator*() const { return *p_; }
+  const Comment* operator->() const { return p_.get(); }
+
+ private:
+  std::unique_ptr<Comment> p_;
+};
+
 // The comments that belong to one node.
 struct Comments {
-  std::vector<Comment> before;   // full-line comments on the lines just above the node
-  std::optional<Comment> after;  // a comment on the same line, after the node (and its comma)
+  std::vector<Comment> before;  // full-line comments on the lines just above the node
+  MaybeComment after;           // a comment on the same line, after the node (and its comma)
 
   bool empty() const { return before.empty() && !after.has_value(); }
 };
@@ -80,7 +102,7 @@ struct Value {
 
   // Layout, kept so the formatter can respect the author's choice of one line or several.
   bool multiline = false;               // kList/kMap/kCall: a line break between its tokens
-  std::optional<Comment> open_comment;  // kList/kMap/kCall: same-line comment after the opener
+  MaybeComment open_comment;            // kList/kMap/kCall: same-line comment after the opener
   std::vector<Comment> end_comments;    // kList/kMap/kCall: comments before the closer
   Comments comments;                    // as an element of a list or a positional argument
 
@@ -114,7 +136,7 @@ struct Block {
   Span span;  // from `{` to `}` inclusive
   std::vector<Entry> entries;
   bool multiline = false;               // a line break between `{` and `}`
-  std::optional<Comment> open_comment;  // same-line comment after `{`
+  MaybeComment open_comment;            // same-line comment after `{`
   std::vector<Comment> end_comments;    // comments after the last entry, before `}`
 
   // The first entry named `name` (field or section), or null.
