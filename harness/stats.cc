@@ -186,6 +186,23 @@ Strata split_strata(std::span<const double> values, const ClusterIndex& index,
   return out;
 }
 
+// The stratified mean, sum_h w_h mean_h with w_h = n_h / N, and its standard error,
+// sqrt(sum_h w_h^2 v_h), where v_h = variance_of_mean(values_h, clusters_h) is the variance
+// of stratum h's mean.
+template <class VarianceOfMean>
+ClusteredMoments combine_strata(const Strata& split, VarianceOfMean variance_of_mean) {
+  double total = 0;
+  for (const std::vector<double>& v : split.values) total += static_cast<double>(v.size());
+  double mean = 0, variance = 0;
+  for (size_t h = 0; h < split.values.size(); ++h) {
+    const std::vector<double>& v = split.values[h];
+    const double w = static_cast<double>(v.size()) / total;
+    mean += w * std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    variance += w * w * variance_of_mean(v, split.clusters[h]);
+  }
+  return {mean, std::sqrt(variance)};
+}
+
 // P(X <= k) for X ~ Binomial(m, 1/2), summing terms from the small end. log C(m, i) is built
 // up term by term (no lgamma per term, no overflow for large m).
 double binomial_half_lower_tail(int64_t k, int64_t m) {
@@ -394,35 +411,32 @@ Result<ScoreEstimate> stratified_mean_score(std::span<const double> scores,
   };
   if (index.count < 2) return within(scores, clusters);
 
-  const Strata split = split_strata(scores, index, clusters);
   const double z = z_critical(confidence);
+  const ClusteredMoments m = combine_strata(
+      split_strata(scores, index, clusters),
+      [&](const std::vector<double>& v, const std::vector<std::string>& c) {
+        const double n = static_cast<double>(v.size());
+        double v_h = 0.25 / n;  // one partial-credit item: the most a score in [0, 1] can vary
+        if (Result<ScoreEstimate> e = within(v, c); e.ok()) {
+          v_h = e->standard_error * e->standard_error;
+        }
+        if (all_binary(v)) {
+          const double passed = static_cast<double>(std::count(v.begin(), v.end(), 1.0));
+          const double p = (passed + z * z / 2) / (n + z * z);
+          v_h = std::max(v_h, p * (1 - p) / (n + z * z));
+        }
+        return v_h;
+      });
   const double total = static_cast<double>(scores.size());
-  double mean = 0, variance = 0;
-  for (size_t h = 0; h < index.count; ++h) {
-    const std::vector<double>& v = split.values[h];
-    const double n = static_cast<double>(v.size());
-    const double w = n / total;
-    double v_h = 0.25 / n;  // one partial-credit item: the most a score in [0, 1] can vary
-    if (Result<ScoreEstimate> e = within(v, split.clusters[h]); e.ok()) {
-      v_h = e->standard_error * e->standard_error;
-    }
-    if (all_binary(v)) {
-      const double passed = static_cast<double>(std::count(v.begin(), v.end(), 1.0));
-      const double p = (passed + z * z / 2) / (n + z * z);
-      v_h = std::max(v_h, p * (1 - p) / (n + z * z));
-    }
-    mean += w * std::accumulate(v.begin(), v.end(), 0.0) / n;
-    variance += w * w * v_h;
-  }
   ScoreEstimate out;
-  out.mean = mean;
+  out.mean = m.mean;
   out.n = static_cast<int64_t>(scores.size());
   out.clusters = static_cast<int64_t>(index.count);
   out.method = IntervalMethod::kStratified;
-  out.standard_error = std::sqrt(variance);
+  out.standard_error = m.standard_error;
   const double df = std::max(1.0, total - static_cast<double>(index.count));
   const double tq = t_critical(confidence, df);
-  out.ci = clip({mean - tq * out.standard_error, mean + tq * out.standard_error}, 0, 1);
+  out.ci = clip({m.mean - tq * m.standard_error, m.mean + tq * m.standard_error}, 0, 1);
   return out;
 }
 
@@ -623,23 +637,15 @@ Result<PairedComparison> compare_paired_stratified(std::span<const double> base,
 
   std::vector<double> differences(base.size());
   for (size_t i = 0; i < base.size(); ++i) differences[i] = next[i] - base[i];
-  const Strata split = split_strata(differences, index, clusters);
+  const ClusteredMoments m = combine_strata(
+      split_strata(differences, index, clusters),
+      [](const std::vector<double>& d, const std::vector<std::string>& c) {
+        const ClusterIndex within = index_clusters(c);
+        if (within.count >= 2) return std::pow(clustered_moments(d, within).standard_error, 2);
+        if (d.size() >= 2) return std::pow(plain_moments(d).standard_error, 2);
+        return 1 / static_cast<double>(d.size());  // one item: a difference varies by <= 1
+      });
   const double total = static_cast<double>(base.size());
-  double mean = 0, variance = 0;
-  for (size_t h = 0; h < index.count; ++h) {
-    const std::vector<double>& d = split.values[h];
-    const double n = static_cast<double>(d.size());
-    const double w = n / total;
-    const ClusterIndex within = index_clusters(split.clusters[h]);
-    double se = 1 / std::sqrt(n);  // one item: a difference of scores in [0, 1] varies by <= 1
-    if (within.count >= 2) {
-      se = clustered_moments(d, within).standard_error;
-    } else if (d.size() >= 2) {
-      se = plain_moments(d).standard_error;
-    }
-    mean += w * std::accumulate(d.begin(), d.end(), 0.0) / n;
-    variance += w * w * se * se;
-  }
   PairedComparison out;
   out.n = static_cast<int64_t>(base.size());
   out.clusters = static_cast<int64_t>(index.count);
@@ -647,7 +653,7 @@ Result<PairedComparison> compare_paired_stratified(std::span<const double> base,
   out.base_mean = std::accumulate(base.begin(), base.end(), 0.0) / total;
   out.new_mean = std::accumulate(next.begin(), next.end(), 0.0) / total;
   const double df = std::max(1.0, total - static_cast<double>(index.count));
-  fill_t_comparison(mean, std::sqrt(variance), df, total, confidence, out);
+  fill_t_comparison(m.mean, m.standard_error, df, total, confidence, out);
   if (all_unit(base) && all_unit(next)) out.ci = clip(out.ci, -1, 1);
   return out;
 }
