@@ -210,6 +210,31 @@ TEST_F(SandboxTest, BusyLoopIsStoppedByTheCpuLimit) {
   SandboxOutcome o = python("while True:\n    pass\n", limits);
   EXPECT_EQ(o.reason, SandboxReason::kTimeout);
   EXPECT_NE(o.signal, 0);
+  // Stopped at its 1 s CPU limit, so it used about that much; a killed tree is counted too.
+  EXPECT_GE(o.cpu_seconds, 0.8);
+}
+
+TEST_F(SandboxTest, CpuTimeCountsChildProcesses) {
+  // The command burns nothing itself: a forked child burns 0.6 s of CPU (by its own clock),
+  // and a grandchild started through sh another 0.6 s. All of it is the sandbox's CPU time.
+  const std::string burn =
+      "import os\n"
+      "def burn():\n"
+      "    while sum(os.times()[:2]) < 0.6:\n"
+      "        pass\n"
+      "pid = os.fork()\n"
+      "if pid == 0:\n"
+      "    burn()\n"
+      "    os._exit(0)\n"
+      "os.waitpid(pid, 0)\n"
+      "os.system('python3 -c \"import os\\nwhile sum(os.times()[:2]) < 0.6: pass\"')\n"
+      "print('burnt')\n";
+  SandboxLimits limits;
+  limits.wall = seconds(120);
+  SandboxOutcome o = python(burn, limits);
+  ASSERT_EQ(o.reason, SandboxReason::kOk) << o.stderr_text;
+  EXPECT_EQ(o.stdout_text, "burnt\n");
+  EXPECT_GE(o.cpu_seconds, 1.0);
 }
 
 TEST_F(SandboxTest, BackgroundChildrenDieWithTheSandbox) {
@@ -244,6 +269,8 @@ TEST_F(SandboxTest, CompilesAndRunsCpp) {
   ASSERT_TRUE(o.ok()) << o.message();
   EXPECT_EQ(o->reason, SandboxReason::kOk) << o->stderr_text;
   EXPECT_EQ(o->stdout_text, "42");
+  // The compiler runs in processes below bwrap's; its CPU time is the sandbox's.
+  EXPECT_GE(o->cpu_seconds, 0.1);
 }
 
 TEST(SandboxErrors, MissingWorkspaceIsAnError) {
