@@ -11,10 +11,7 @@ std::vector<inference::ChatMessage> Prompt::messages() const {
   return out;
 }
 
-std::string Prompt::text() const {
-  if (system.empty()) return user;
-  return system + "\n\n" + user;
-}
+std::string Prompt::text() const { return inference::CompletionText(messages()); }
 
 Prompt render_prompt(const spec::Task& task, const spec::Sample& sample) {
   Prompt p;

@@ -37,9 +37,9 @@ struct Prompt {
 
   // The chat messages: {system} (when not empty), then {user}.
   std::vector<inference::ChatMessage> messages() const;
-  // The raw prompt text: the system text and the user text joined by a blank line (the
-  // system text left out when empty) — the same text the embedded core's plain completion
-  // format renders for messages().
+  // The raw prompt text: inference::CompletionText(messages()), the system text and the user
+  // text joined by a blank line (the system text left out when empty) — what every backend
+  // sends in completion mode.
   std::string text() const;
 };
 

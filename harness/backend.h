@@ -1,38 +1,49 @@
 // Tier backends: how the harness asks a tier's model for text, whatever runs it.
 //
-// A Backend takes GenerationRequests (system and user prompt or a raw completion prompt, the
+// A Backend takes GenerationRequests (system and user prompt, chat or raw completion, the
 // sampling settings, a token budget, stop strings, a timeout) and answers each with a
 // GenerationResponse: the text, why it ended, the tokens it used and whether pareto counted
 // them itself, when each token arrived, the embedded core's forward-pass counters, top-k
-// log-probabilities, or an error. Generate() takes a batch: an embedded tier decodes the
-// whole batch at once on one loaded model (the weights are read once per step for every
-// item in it), a remote tier sends the requests concurrently.
+// log-probabilities, or an error. Generate() takes a batch and answers it whole; Serve()
+// takes a stream of requests and answers each as it finishes. An embedded tier decodes on
+// one loaded model with continuous batching (inference/continuous_batcher.h): requests join
+// the running batch when a sequence is free and leave it when they finish, so the weights
+// are read once per step for every request in it; a remote tier sends requests concurrently.
 //
 // Promises:
-//  - Generate() answers every request, in order; a failure of one request is that
-//    response's `error` (and finish reason "error"), never an exception or a crash, and does
-//    not fail the others. A Status error from Generate() itself does not exist: a backend
-//    that cannot run at all fails at open_backend().
-//  - Generate() may be called from up to info().concurrency threads at once, each with up to
-//    info().max_batch requests; more requests per call are run in turn.
+//  - Generate() answers every request, in order; Serve() calls `done` exactly once for every
+//    request it took. A failure of one request is that response's `error` (and finish reason
+//    "error"), never an exception or a crash, and does not fail the others. A Status error
+//    from Generate() itself does not exist: a backend that cannot run at all fails at
+//    open_backend().
+//  - Generate() and Serve() may be called from many threads at once; at most
+//    info().concurrency calls decode at a time, each with up to info().max_batch requests in
+//    flight. An embedded tier's Generate() joins a Serve() that has room, so a judge's
+//    request does not wait for the tier's whole queue.
 //  - Responses do not depend on how requests are grouped into batches: each request's
 //    sampler is seeded with its own `seed`.
-//  - Times are seconds from the moment the backend started working on the request (for a
-//    batch, the moment the batch started).
+//  - A request's timeout stops that request alone, promptly (embedded tiers: at the next
+//    decode step after the deadline), with finish "timeout" and the text so far.
+//  - Times are seconds from the moment the backend started working on the request.
+//  - In completion mode the text sent is completion_prompt(request): the system text and the
+//    prompt joined as inference::CompletionText does, for embedded and remote tiers alike.
 //
 // open_backend() makes the backend of a spec::Tier: EmbeddedBackend for a GGUF model,
 // open_remote_backend() (harness/remote_backend.cc) for an OpenAI-compatible endpoint.
 #pragma once
 
 #include <chrono>
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "harness/energy.h"
+#include "inference/chat_template.h"
 #include "inference/context.h"
 #include "inference/status.h"
 #include "spec/model.h"
@@ -43,8 +54,8 @@ using inference::Result;
 using inference::Status;
 
 struct GenerationRequest {
-  std::string system;  // chat only; empty: no system message
-  std::string prompt;  // chat: the user message; completion: the whole prompt, sent raw
+  std::string system;  // empty: none; completion mode: joined before the prompt
+  std::string prompt;  // chat: the user message; completion: the prompt after the system text
   spec::PromptMode mode = spec::PromptMode::kChat;
   int max_tokens = 256;  // >= 1
   double temperature = 0;
@@ -53,6 +64,12 @@ struct GenerationRequest {
   int top_logprobs = 0;           // top-k log-probabilities to return per token; 0: none
   std::optional<std::chrono::nanoseconds> timeout;  // wall time for this request
 };
+
+// The request's messages: {system} when not empty, then {user: prompt}.
+std::vector<inference::ChatMessage> request_messages(const GenerationRequest& request);
+// The raw text a completion-mode request sends: inference::CompletionText of its messages,
+// the same text agents::Prompt::text() gives for the prompt the request was made from.
+std::string completion_prompt(const GenerationRequest& request);
 
 // One alternative at a token position.
 struct TokenAlternative {
@@ -83,6 +100,9 @@ struct GenerationResponse {
   // Embedded tiers: what this request's forward passes cost (a batched pass shared out among
   // the requests in it). Absent for remote tiers.
   std::optional<inference::ForwardCounters> counters;
+  // Embedded tiers with an energy meter (BackendOptions::energy): the energy of the decode
+  // steps this request was in, each step's share in proportion to its tokens in the step.
+  std::optional<EnergyFigure> measured_energy;
   std::vector<TokenLogprobs> logprobs;  // one per token when request.top_logprobs > 0
   std::string error;                    // not empty: the request failed; the rest is partial
 
@@ -107,12 +127,25 @@ struct BackendInfo {
   std::optional<double> joules_per_token;  // declared in the tier file
 };
 
+// A request of a stream, and where its response goes (called once, from a backend thread).
+struct StreamedRequest {
+  GenerationRequest request;
+  std::function<void(GenerationResponse)> done;
+};
+// Hands out the next request of a stream, or nullopt when the stream has no more.
+using RequestSource = std::function<std::optional<StreamedRequest>()>;
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual const BackendInfo& info() const = 0;
   // One response per request, in order (see the promises above).
   virtual std::vector<GenerationResponse> Generate(std::span<const GenerationRequest> requests) = 0;
+  // Takes requests from `next` whenever it has room for one, answers each through its
+  // `done` as it finishes, and returns once `next` has no more and every answer is given.
+  // This default takes up to info().max_batch requests at a time and runs them through
+  // Generate(); the embedded backend keeps a continuous batch instead.
+  virtual void Serve(const RequestSource& next);
 };
 
 struct BackendOptions {
@@ -123,15 +156,19 @@ struct BackendOptions {
   // Embedded tiers: CPU threads per context when the tier file sets none; 0: the machine's
   // hardware threads shared among the tier's contexts.
   int threads = 0;
+  // Embedded tiers: a meter (RAPL) read after every decode step; the step's energy is shared
+  // among the requests in it by their tokens in it. Null: nothing is measured.
+  std::shared_ptr<EnergyTap> energy;
 };
 
 // An embedded GGUF tier: the model is loaded once and shared by `tier.concurrency` contexts
 // of `options.batch` sequences each. Chat requests are rendered with the chat template the
 // file carries; a model without a recognised one renders chat as plain completion text
-// (info().chat_format says "completion"). Completion requests are encoded raw.
-// Greedy requests (temperature 0) with the same budget and stop strings decode together;
-// sampled ones are decoded one at a time, each on its own seed. A request's timeout is
-// checked when its batch finishes: one that ran past it is answered with finish "timeout".
+// (info().chat_format says "completion"). Completion requests encode completion_prompt().
+// Every request, greedy or sampled, whatever its budget and stop strings, shares the decode
+// steps of a context's continuous batch; each keeps its own sampler and seed. A request's
+// timeout is checked after every decode step: one past it leaves the batch at once, answered
+// with finish "timeout".
 Result<std::unique_ptr<Backend>> open_embedded_backend(const spec::Tier& tier,
                                                        const spec::GgufModel& model,
                                                        const BackendOptions& options);

@@ -229,6 +229,22 @@ double RaplMeter::wrap_seconds(double watts) const {
   return static_cast<double>(smallest) * 1e-6 / watts;
 }
 
+Result<std::shared_ptr<EnergyTap>> EnergyTap::Open(std::shared_ptr<EnergyMeter> meter) {
+  if (!meter) return Status::Error("no energy meter");
+  Result<double> start = meter->joules();
+  if (!start.ok()) return start.status();
+  return std::shared_ptr<EnergyTap>(new EnergyTap(std::move(meter), *start));
+}
+
+Result<double> EnergyTap::take() {
+  std::lock_guard lock(mutex_);
+  Result<double> now = meter_->joules();
+  if (!now.ok()) return now.status();
+  const double piece = std::max(0.0, *now - last_);
+  last_ = std::max(last_, *now);
+  return piece;
+}
+
 // --- NVML ----------------------------------------------------------------------------------
 
 namespace {

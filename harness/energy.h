@@ -152,6 +152,26 @@ class NvmlMeter final : public EnergyMeter {
   std::vector<unsigned long long> total_mj_;
 };
 
+// Hands out a meter's energy in consecutive pieces: take() returns the joules since the
+// previous take() by any thread (the first: since the tap opened), so the pieces concurrent
+// decoders take add up to the meter's total and none is counted twice. A machine-wide meter
+// (RAPL covers the whole package) puts everything the machine did in a piece into it.
+class EnergyTap {
+ public:
+  // Reads the meter once, as the starting point. Errors: the meter cannot be read.
+  static Result<std::shared_ptr<EnergyTap>> Open(std::shared_ptr<EnergyMeter> meter);
+  Result<double> take();
+  EnergySource source() const { return meter_->source(); }
+  std::string describe() const { return meter_->describe(); }
+
+ private:
+  EnergyTap(std::shared_ptr<EnergyMeter> meter, double start)
+      : meter_(std::move(meter)), last_(start) {}
+  std::shared_ptr<EnergyMeter> meter_;
+  std::mutex mutex_;
+  double last_ = 0;
+};
+
 // --- Modelled ------------------------------------------------------------------------------
 
 enum class Precision { kFp32, kFp16, kBf16, kFp8, kInt8 };

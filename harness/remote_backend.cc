@@ -50,10 +50,9 @@ class RemoteBackend final : public Backend {
     openai::TextRequest req;
     req.chat = r.mode == spec::PromptMode::kChat;
     if (req.chat) {
-      if (!r.system.empty()) req.messages.push_back({"system", r.system});
-      req.messages.push_back({"user", r.prompt});
+      req.messages = request_messages(r);
     } else {
-      req.prompt = r.prompt;
+      req.prompt = completion_prompt(r);
     }
     req.max_tokens = r.max_tokens;
     req.temperature = r.temperature;

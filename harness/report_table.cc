@@ -102,7 +102,7 @@ Table metrics_table(const std::vector<GroupSummary>& groups, const std::vector<s
   t.headers = keys;
   t.headers.insert(t.headers.end(),
                    {"tier", "score [95% CI]", "n", "pass@k", "tokens in/out per item",
-                    "TTFT p50/p95 ms", "e2e p50/p95 ms", "ITL p50/p95 ms", "energy/item",
+                    "TTFT p50/p95 ms", "e2e p50/p95 ms", "ITL p50/p95 ms", "energy/item", "J/token",
                     "J/correct", "source", "budget", "error", "unsupported"});
   t.label_columns = keys.size() + 1;
   for (const GroupSummary& g : groups) {
@@ -111,24 +111,26 @@ Table metrics_table(const std::vector<GroupSummary>& groups, const std::vector<s
       row.push_back(k == "suite" ? g.key.suite : k == "tag" ? g.key.tag : g.key.task);
     }
     const bool scored = g.score.has_value();
-    std::optional<double> per_item, per_correct;
+    std::optional<double> per_item, per_token, per_correct;
     if (g.energy) {
       per_item = g.energy->joules_per_item;
+      if (g.energy->pj_per_token) per_token = *g.energy->pj_per_token * 1e-12;
       per_correct = g.energy->joules_per_correct;
     }
     std::string source = g.energy ? g.energy->source_label() : "none";
     if (g.energy && g.energy->items < g.counts.total) {
       source += fmt::format(" ({}/{} items)", g.energy->items, g.counts.total);
     }
-    row.insert(row.end(), {g.key.tier, format_score(g.score),
-                           std::to_string(g.counts.total - g.counts.unsupported), pass_at_k_cell(g),
-                           scored ? fmt::format("{:.1f} / {:.1f}", g.tokens.prompt_per_item,
-                                                g.tokens.completion_per_item)
-                                  : "-",
-                           format_p50_p95(g.latency.ttft), format_p50_p95(g.latency.e2e),
-                           format_p50_p95(g.latency.itl), format_joules(per_item),
-                           format_joules(per_correct), source, std::to_string(g.counts.budget),
-                           std::to_string(g.counts.error), std::to_string(g.counts.unsupported)});
+    row.insert(row.end(),
+               {g.key.tier, format_score(g.score),
+                std::to_string(g.counts.total - g.counts.unsupported), pass_at_k_cell(g),
+                scored ? fmt::format("{:.1f} / {:.1f}", g.tokens.prompt_per_item,
+                                     g.tokens.completion_per_item)
+                       : "-",
+                format_p50_p95(g.latency.ttft), format_p50_p95(g.latency.e2e),
+                format_p50_p95(g.latency.itl), format_joules(per_item), format_joules(per_token),
+                format_joules(per_correct), source, std::to_string(g.counts.budget),
+                std::to_string(g.counts.error), std::to_string(g.counts.unsupported)});
     t.rows.push_back(std::move(row));
   }
   return t;

@@ -77,6 +77,11 @@ json ResponseJson(const GenerationResponse& r) {
             {"e2e_seconds", r.e2e_seconds},
             {"logprobs", std::move(logprobs)}};
   if (r.counters) j["counters"] = CountersJson(*r.counters);
+  if (r.measured_energy) {
+    j["measured_energy"] = {{"joules", r.measured_energy->joules},
+                            {"source", to_string(r.measured_energy->source)},
+                            {"detail", r.measured_energy->detail}};
+  }
   return j;
 }
 
@@ -100,6 +105,12 @@ std::optional<GenerationResponse> ResponseFromJson(const json& j) {
       k.kv_bytes_read = c->at("kv_bytes_read").get<std::uint64_t>();
       k.kv_bytes_written = c->at("kv_bytes_written").get<std::uint64_t>();
       r.counters = k;
+    }
+    if (auto m = j.find("measured_energy"); m != j.end()) {
+      auto source = parse_energy_source(m->at("source").get<std::string>());
+      if (!source.ok()) return std::nullopt;
+      r.measured_energy =
+          EnergyFigure{m->at("joules").get<double>(), *source, m->at("detail").get<std::string>()};
     }
     for (const auto& t : j.at("logprobs")) {
       TokenLogprobs lp;
@@ -125,10 +136,12 @@ std::string ModelKey(const BackendInfo& info) {
 }
 
 std::string CacheKey(const BackendInfo& info, const GenerationRequest& r) {
+  // A completion request is keyed by the one text it sends.
+  const bool completion = r.mode == spec::PromptMode::kCompletion;
   const json key = {{"model", ModelKey(info)},
                     {"mode", std::string(spec::to_string(r.mode))},
-                    {"system", r.system},
-                    {"prompt", r.prompt},
+                    {"system", completion ? "" : r.system},
+                    {"prompt", completion ? completion_prompt(r) : r.prompt},
                     {"max_tokens", r.max_tokens},
                     {"temperature", r.temperature},
                     {"seed", r.seed},
@@ -189,12 +202,8 @@ GenerationRequest RequestFor(const spec::Task& task, const agents::Prompt& promp
                              const PlanItem& item) {
   GenerationRequest r;
   r.mode = prompt.mode;
-  if (prompt.mode == spec::PromptMode::kChat) {
-    r.system = prompt.system;
-    r.prompt = prompt.user;
-  } else {
-    r.prompt = prompt.text();
-  }
+  r.system = prompt.system;
+  r.prompt = prompt.user;
   r.max_tokens = static_cast<int>(task.budget.max_tokens.value_or(kDefaultMaxTokens));
   r.temperature = task.temperature;
   r.seed = item.seed;
@@ -240,7 +249,9 @@ std::optional<EnergyRecord> Energy(const GenerationResponse& r, const BackendInf
                                    const HardwareProfile& profile) {
   const std::int64_t tokens = r.prompt_tokens + r.completion_tokens;
   std::optional<EnergyFigure> figure;
-  if (r.counters) {
+  if (r.measured_energy) {
+    figure = r.measured_energy;  // a measurement, when there is one, over an estimate
+  } else if (r.counters) {
     WorkCounters work;
     work.flops = r.counters->flops;
     work.precision = Precision::kFp32;  // the CPU kernels compute in fp32
@@ -268,7 +279,8 @@ void Complete(ItemRecord& record, const Pending& p, const HardwareProfile& profi
               const JudgeFn& judge) {
   const GenerationResponse& r = p.response;
   const spec::Task& task = *p.item->task;
-  record.prompt = p.request.prompt;
+  record.prompt = p.request.mode == spec::PromptMode::kCompletion ? completion_prompt(p.request)
+                                                                  : p.request.prompt;
   record.completion = r.text;
   record.finish_reason = r.finish_reason;
   record.prompt_tokens = r.prompt_tokens;
@@ -590,7 +602,10 @@ Result<RunReport> run_plan(const spec::Project& project, const Plan& plan,
                {"specs", specs},
                {"tier_file", nullptr},
                {"tiers", tiers_json},
-               {"energy", {{"modelled_profile", kDefaultEnergyProfile}}},
+               {"energy",
+                {{"modelled_profile", kDefaultEnergyProfile},
+                 {"measured", options.backend.energy ? json(options.backend.energy->describe())
+                                                     : json(nullptr)}}},
                {"cache", options.cache_dir ? json(options.cache_dir->string()) : json(nullptr)},
                {"machine", MachineJson()}};
   if (options.tier_file) {
@@ -718,38 +733,27 @@ Result<RunReport> run_plan(const spec::Project& project, const Plan& plan,
   for (ItemRecord& r : unsupported) report(std::move(r));
   for (Pending* p : ready) grade(p);
 
-  // Each tier's workers take batches off its queue until it is empty.
+  // Each tier's workers stream its queue through the backend until it is empty: an embedded
+  // tier keeps a continuous batch, items joining as others finish.
   std::mutex queue_mutex;
   for (auto& [name, queue_ref] : queues) {
     Backend* backend = backends.at(name).get();
     std::deque<Pending*>* queue = &queue_ref;
     for (int w = 0; w < backend->info().concurrency; ++w) {
       boost::asio::post(models, [&, backend, queue] {
-        for (;;) {
-          std::vector<Pending*> batch;
+        backend->Serve([&, queue]() -> std::optional<StreamedRequest> {
+          Pending* p = nullptr;
           {
             std::lock_guard lock(queue_mutex);
-            while (!queue->empty() &&
-                   static_cast<int>(batch.size()) < backend->info().max_batch) {
-              batch.push_back(queue->front());
-              queue->pop_front();
-            }
+            if (queue->empty()) return std::nullopt;
+            p = queue->front();
+            queue->pop_front();
           }
-          if (batch.empty()) return;
-          std::vector<GenerationRequest> requests;
-          requests.reserve(batch.size());
-          for (Pending* p : batch) requests.push_back(p->request);
-          std::vector<GenerationResponse> responses = backend->Generate(requests);
-          for (std::size_t i = 0; i < batch.size(); ++i) {
-            if (i < responses.size()) {
-              batch[i]->response = std::move(responses[i]);
-            } else {
-              batch[i]->response.finish_reason = "error";
-              batch[i]->response.error = "the backend gave no answer";
-            }
-            grade(batch[i]);
-          }
-        }
+          return StreamedRequest{p->request, [&, p](GenerationResponse response) {
+                                   p->response = std::move(response);
+                                   grade(p);
+                                 }};
+        });
       });
     }
   }

@@ -4,8 +4,9 @@
 //
 // How an item runs: the single-shot driver (agents/driver.h) renders its prompt; the
 // result cache is asked; otherwise the request joins its tier's queue, and the tier's
-// workers (Tier.concurrency of them, on a Boost.Asio pool) take requests in batches of up
-// to the backend's max_batch, so an embedded tier decodes many items per forward pass.
+// workers (Tier.concurrency of them, on a Boost.Asio pool) stream the queue through the
+// backend (Backend::Serve), so an embedded tier keeps a continuous batch of up to max_batch
+// items, decoding many per forward pass, an item joining as soon as another finishes.
 // Each response is extracted and graded (harness/graders.h) on a second pool of `jobs`
 // threads, where sandboxed tests and judge calls run; judge graders ask the judge's tier
 // through its backend. Agent tasks are recorded as `unsupported`, with the reason, and the
@@ -17,9 +18,11 @@
 // max_energy, is an overrun whatever its answer. An overrun item has status `budget` and
 // scores 0.
 //
-// Energy per item: `modelled` from the embedded core's forward-pass counters with the
-// "cpu-ddr5" hardware profile of harness/energy.h (docs/energy.md); `declared` for a
-// remote tier with joules_per_token; absent otherwise. Never invented.
+// Energy per item: `measured:rapl` when the backend measured it (options.backend.energy,
+// shared out per decode step by tokens); else `modelled` from the embedded core's
+// forward-pass counters with the "cpu-ddr5" hardware profile of harness/energy.h
+// (docs/energy.md); `declared` for a remote tier with joules_per_token; absent otherwise.
+// Never invented.
 //
 // Resume: with `resume`, the items DIR/results.jsonl already holds are skipped (a torn last
 // line from a killed run is cut off and its item runs again), so after a kill -9 at any

@@ -308,15 +308,25 @@ nlohmann::json to_json(const GroupSummary& g) {
   latency["itl_p95_p95"] = g.latency.itl_p95 ? json(g.latency.itl_p95->p95) : json(nullptr);
   j["latency_ms"] = latency;
   if (g.energy) {
-    j["energy_j"] = {{"per_item", g.energy->joules_per_item},
-                     {"total", g.energy->joules},
-                     {"items", g.energy->items},
-                     {"pj_per_token", optional_number(g.energy->pj_per_token)},
-                     {"per_correct", optional_number(g.energy->joules_per_correct)},
-                     {"source", g.energy->source_label()}};
+    j["energy_j"] = {
+        {"per_item", g.energy->joules_per_item},
+        {"total", g.energy->joules},
+        {"items", g.energy->items},
+        {"pj_per_token", optional_number(g.energy->pj_per_token)},
+        // In the tier file's unit: an embedded tier's modelled or measured figure
+        // beside a remote tier's declared joules_per_token.
+        {"joules_per_token",
+         g.energy->pj_per_token ? json(*g.energy->pj_per_token * 1e-12) : json(nullptr)},
+        {"per_correct", optional_number(g.energy->joules_per_correct)},
+        {"source", g.energy->source_label()}};
   } else {
-    j["energy_j"] = {{"per_item", nullptr},     {"total", nullptr},       {"items", 0},
-                     {"pj_per_token", nullptr}, {"per_correct", nullptr}, {"source", "none"}};
+    j["energy_j"] = {{"per_item", nullptr},
+                     {"total", nullptr},
+                     {"items", 0},
+                     {"pj_per_token", nullptr},
+                     {"joules_per_token", nullptr},
+                     {"per_correct", nullptr},
+                     {"source", "none"}};
   }
   json overruns = json::object();
   for (const auto& [name, n] : g.counts.overruns) overruns[name] = n;

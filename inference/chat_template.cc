@@ -148,7 +148,9 @@ Result<std::string> RenderPhi3(std::span<const ChatMessage> messages, bool add_g
   return out;
 }
 
-Result<std::string> RenderCompletion(std::span<const ChatMessage> messages) {
+}  // namespace
+
+std::string CompletionText(std::span<const ChatMessage> messages) {
   std::string out;
   for (const ChatMessage& m : messages) {
     if (m.content.empty()) continue;
@@ -157,8 +159,6 @@ Result<std::string> RenderCompletion(std::span<const ChatMessage> messages) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string_view ChatFormatName(ChatFormat format) {
   switch (format) {
@@ -248,7 +248,7 @@ Result<std::string> RenderChat(const ChatTemplate& tmpl, std::span<const ChatMes
                                bool add_generation_prompt) {
   switch (tmpl.format) {
     case ChatFormat::kCompletion:
-      return RenderCompletion(messages);
+      return CompletionText(messages);
     case ChatFormat::kChatML:
       return RenderChatMl(tmpl, messages, add_generation_prompt);
     case ChatFormat::kLlama3:

@@ -70,6 +70,12 @@ Result<ChatTemplate> ChooseChatTemplate(std::string_view jinja, std::string_view
 Result<ChatTemplate> ChatTemplateForModel(const GgufFile& file, const Tokenizer& tokenizer,
                                           std::string_view override_name);
 
+// The plain completion rendering (format kCompletion) of `messages`: their non-empty contents
+// joined by a blank line, roles left out. The one definition of a base model's prompt text:
+// the chat rendering of template-less models, completion-mode requests (embedded and remote)
+// and agents::Prompt::text() all use it.
+std::string CompletionText(std::span<const ChatMessage> messages);
+
 // The prompt text for `messages`; with add_generation_prompt it ends where the assistant's
 // reply begins. Errors: an empty role, a role the format cannot express, a system message
 // after the first (Llama 2, Phi-3).

@@ -90,9 +90,19 @@ void ContinuousBatcher::Finish(Slot& s, std::vector<BatchOutcome>* finished, Sta
   s = Slot{};
 }
 
+void ContinuousBatcher::Cancel(int64_t id, std::vector<BatchOutcome>* finished) {
+  for (Slot& s : slots_) {
+    if (s.used && s.id == id) {
+      Finish(s, finished, Status::Ok(), true);
+      return;
+    }
+  }
+}
+
 void ContinuousBatcher::Step(std::vector<BatchOutcome>* finished) {
   batch_.clear();
   batch_slot_.clear();
+  last_pass_.clear();
   const GenerateOptions* o = nullptr;
   // Sample for every request whose logits are ready; those that go on feed their token.
   for (Slot& s : slots_) {
@@ -163,6 +173,11 @@ void ContinuousBatcher::Step(std::vector<BatchOutcome>* finished) {
   const ForwardCounters& c = ctx_.last_counters();
   total_ += c;
   ++passes_;
+  for (int seq : batch_slot_) {  // a request's entries are consecutive
+    const int64_t id = slots_[seq].id;
+    if (last_pass_.empty() || last_pass_.back().first != id) last_pass_.push_back({id, 0});
+    ++last_pass_.back().second;
+  }
   const size_t n_vocab = static_cast<size_t>(ctx_.model().config().n_vocab);
   const double per_entry = 1.0 / static_cast<double>(batch_.size());
   size_t row = 0;

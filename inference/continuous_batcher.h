@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "inference/context.h"
@@ -61,9 +62,18 @@ class ContinuousBatcher {
   // not fit the context, max_tokens < 1, bad sampler settings.
   Result<int64_t> Add(BatchRequest request);
 
+  // Ends request `id` now (a deadline passed, the client went away): its outcome, with what
+  // it generated so far and cancelled = true, is appended to `finished`. Does nothing when
+  // no active request has that id.
+  void Cancel(int64_t id, std::vector<BatchOutcome>* finished);
+
   // One forward pass and the sampling after it; appends what finished to `finished`.
   // Does nothing when no request is active.
   void Step(std::vector<BatchOutcome>* finished);
+
+  // The requests the last Step()'s forward pass held, with how many of its tokens each had
+  // (a slice of its prompt, or the one token it decodes); empty when it ran no pass.
+  const std::vector<std::pair<int64_t, int>>& last_pass() const { return last_pass_; }
 
   // Counters of every pass so far, and how many passes and tokens they held.
   const ForwardCounters& total_counters() const { return total_; }
@@ -82,6 +92,7 @@ class ContinuousBatcher {
   int64_t passes_ = 0;
   std::vector<BatchEntry> batch_;
   std::vector<int> batch_slot_;
+  std::vector<std::pair<int64_t, int>> last_pass_;
   std::vector<float> logits_;
 };
 

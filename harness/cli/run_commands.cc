@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -25,6 +26,7 @@
 #include "harness/backend.h"
 #include "harness/cli/commands.h"
 #include "harness/compare.h"
+#include "harness/energy.h"
 #include "harness/plan.h"
 #include "harness/record.h"
 #include "harness/runner.h"
@@ -144,6 +146,7 @@ struct RunArgs {
   int jobs = 0;
   std::string shard;
   std::string select;
+  std::string meter = "auto";
   std::uint64_t seed = 0;
   int batch = 8;
   bool resume = false;
@@ -245,6 +248,22 @@ int run_run(const RunArgs& a) {
   options.resume = a.resume;
   options.jobs = a.jobs;
   options.backend.batch = a.batch;
+  // Measured energy: RAPL where powercap is readable (auto), or as asked.
+  if (a.meter != "none") {
+    harness::RaplOptions rapl;
+    if (const char* root = std::getenv("PARETO_POWERCAP"); root && *root) rapl.root = root;
+    auto meter = harness::RaplMeter::Open(rapl);
+    harness::Result<std::shared_ptr<harness::EnergyTap>> tap =
+        meter.ok()
+            ? harness::EnergyTap::Open(std::shared_ptr<harness::EnergyMeter>(std::move(*meter)))
+            : harness::Result<std::shared_ptr<harness::EnergyTap>>(meter.status());
+    if (tap.ok()) {
+      options.backend.energy = std::move(*tap);
+    } else if (a.meter == "rapl") {
+      std::fprintf(stderr, "pareto run: --meter rapl: %s\n", tap.message().c_str());
+      return kRuntime;
+    }
+  }
   if (!a.no_cache) options.cache_dir = harness::default_cache_dir();
   options.program = {PARETO_VERSION, PARETO_GIT_COMMIT, a.argv};
   options.spec_files = spec_files;
@@ -557,6 +576,10 @@ void add_run_commands(CLI::App& app, int& exit_code, int argc, char** argv) {
                     "run only the suites, tasks and samples a selection file names (JSON)");
     cmd->add_option("--seed", a->seed, "base seed of the items' samplers")->capture_default_str();
     cmd->add_option("--batch", a->batch, "items an embedded tier decodes together")
+        ->capture_default_str();
+    cmd->add_option("--meter", a->meter,
+                    "measured energy: auto (RAPL where readable), rapl (required) or none")
+        ->check(CLI::IsMember({"auto", "rapl", "none"}))
         ->capture_default_str();
     cmd->add_flag("--resume", a->resume, "finish the run in --out DIR: skip the items it has");
     cmd->add_flag("--no-cache", a->no_cache,

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "agents/driver.h"
 #include "harness/sha256.h"
+#include "tests/harness/fake_powercap.h"
 #include "tests/harness/test_model.h"
 
 namespace pareto::harness {
@@ -146,6 +148,125 @@ TEST_F(EmbeddedBackendTest, OneBadRequestFailsAloneAndLogprobsComeOnRequest) {
     EXPECT_LE(t.logprob, 0);
   }
   EXPECT_TRUE(responses[0].logprobs.empty());
+}
+
+TEST_F(EmbeddedBackendTest, ATimeoutStopsThatRequestAloneAtTheNextStep) {
+  auto backend = Open(3);
+  ASSERT_TRUE(backend);
+  std::vector<GenerationRequest> requests = {Request("first item", 40), Request("timed", 200),
+                                             Request("third item", 40)};
+  const auto untimed = backend->Generate(requests);
+  ASSERT_TRUE(untimed[1].ok()) << untimed[1].error;
+  ASSERT_GT(untimed[1].completion_tokens, 2);  // it would go on for a while
+  // A deadline that has passed by the first decode step: the request leaves the batch then,
+  // with no more tokens, while the others run to their end as before.
+  requests[1].timeout = std::chrono::nanoseconds(1);
+  const auto timed = backend->Generate(requests);
+  EXPECT_EQ(timed[1].finish_reason, "timeout");
+  EXPECT_TRUE(timed[1].ok());
+  EXPECT_LT(timed[1].completion_tokens, untimed[1].completion_tokens);
+  EXPECT_LE(timed[1].completion_tokens, 1);
+  for (std::size_t i : {0u, 2u}) {
+    EXPECT_EQ(timed[i].text, untimed[i].text) << i;
+    EXPECT_EQ(timed[i].finish_reason, untimed[i].finish_reason) << i;
+  }
+}
+
+TEST_F(EmbeddedBackendTest, StreamedRequestsJoinTheBatchAsOthersFinish) {
+  auto backend = Open(2);
+  ASSERT_TRUE(backend);
+  // Two sequences: "long" and "short" start together; "late" takes the short one's sequence
+  // when it finishes, and so finishes before "long" does.
+  std::vector<GenerationRequest> requests = {Request("long", 40), Request("short", 2),
+                                             Request("late", 2)};
+  const auto alone = Open(1)->Generate(requests);
+  ASSERT_GE(alone[0].completion_tokens, 8) << "the long request must outlast two short ones";
+  ASSERT_EQ(alone[1].completion_tokens, 2);
+  ASSERT_EQ(alone[2].completion_tokens, 2);
+  std::size_t next = 0;
+  std::vector<std::size_t> order;
+  std::vector<GenerationResponse> got(requests.size());
+  backend->Serve([&]() -> std::optional<StreamedRequest> {
+    if (next == requests.size()) return std::nullopt;
+    const std::size_t i = next++;
+    return StreamedRequest{requests[i], [&, i](GenerationResponse r) {
+                             order.push_back(i);
+                             got[i] = std::move(r);
+                           }};
+  });
+  EXPECT_EQ(order, (std::vector<std::size_t>{1, 2, 0}));
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    ASSERT_TRUE(got[i].ok()) << got[i].error;
+    EXPECT_EQ(got[i].text, alone[i].text) << i;  // joining a batch changes no answer
+  }
+}
+
+TEST_F(EmbeddedBackendTest, CompletionModeSendsTheDriversPromptText) {
+  auto backend = Open();
+  ASSERT_TRUE(backend);
+  spec::Task task;
+  task.mode = spec::PromptMode::kCompletion;
+  task.system = "You add numbers.";
+  task.prompt = "{{a}}+{{b}}=";
+  spec::Sample sample;
+  sample.fields = {{"a", 12}, {"b", 30}};
+  const agents::Prompt prompt = agents::render_prompt(task, sample);
+  ASSERT_EQ(prompt.text(), "You add numbers.\n\n12+30=");
+
+  GenerationRequest split = Request(prompt.user, 8);  // what the runner sends
+  split.mode = spec::PromptMode::kCompletion;
+  split.system = prompt.system;
+  EXPECT_EQ(completion_prompt(split), prompt.text());
+  GenerationRequest whole = Request(prompt.text(), 8);  // the text, raw, with no system
+  whole.mode = spec::PromptMode::kCompletion;
+  GenerationRequest user_only = Request(prompt.user, 8);
+  user_only.mode = spec::PromptMode::kCompletion;
+  const auto r = backend->Generate(std::vector<GenerationRequest>{split, whole, user_only});
+  ASSERT_TRUE(r[0].ok() && r[1].ok() && r[2].ok());
+  EXPECT_EQ(r[0].prompt_tokens, r[1].prompt_tokens);
+  EXPECT_EQ(r[0].text, r[1].text);
+  // The system text is part of what the model read: more prompt tokens than the user text.
+  EXPECT_GT(r[0].prompt_tokens, r[2].prompt_tokens);
+}
+
+TEST_F(EmbeddedBackendTest, MeasuredEnergyIsSharedAmongTheItemsOfAStepByTokens) {
+  // A real RAPL meter over a fake powercap tree: the package counter moves by 10 J between
+  // opening the tier and the batch, and not afterwards, so the whole 10 J falls on the first
+  // decode step, which holds the three prompts' prefills: each item's share is its prompt
+  // tokens over all three.
+  FakePowercap powercap;
+  powercap.zone("intel-rapl:0", "package-0", 5'000'000, 262143328850);
+  auto meter = RaplMeter::Open({.root = powercap.root()});
+  ASSERT_TRUE(meter.ok()) << meter.message();
+  auto tap = EnergyTap::Open(std::shared_ptr<EnergyMeter>(std::move(*meter)));
+  ASSERT_TRUE(tap.ok()) << tap.message();
+  BackendOptions options;
+  options.batch = 3;
+  options.context = 256;
+  options.energy = *tap;
+  auto backend = open_backend(tier_, options);
+  ASSERT_TRUE(backend.ok()) << backend.message();
+  powercap.set("intel-rapl:0", 15'000'000);
+  const std::vector<GenerationRequest> requests = {Request("a", 4), Request("a longer prompt", 4),
+                                                   Request("the longest prompt of the three", 4)};
+  const auto r = (*backend)->Generate(requests);
+  double prompt_tokens = 0;
+  for (const auto& response : r) {
+    ASSERT_TRUE(response.ok()) << response.error;
+    prompt_tokens += static_cast<double>(response.prompt_tokens);
+  }
+  double total = 0;
+  for (const auto& response : r) {
+    ASSERT_TRUE(response.measured_energy.has_value());
+    EXPECT_EQ(response.measured_energy->source, EnergySource::kRapl);
+    EXPECT_NEAR(response.measured_energy->joules,
+                10.0 * static_cast<double>(response.prompt_tokens) / prompt_tokens, 1e-9);
+    total += response.measured_energy->joules;
+  }
+  EXPECT_NEAR(total, 10.0, 1e-9);
+  EXPECT_LT(r[0].measured_energy->joules, r[2].measured_energy->joules);
+  // Without a meter nothing is measured (the runner then models the energy).
+  EXPECT_FALSE(Open()->Generate(requests)[0].measured_energy.has_value());
 }
 
 TEST_F(EmbeddedBackendTest, AMissingModelFileIsAnErrorNamingTheTier) {

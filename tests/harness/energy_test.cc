@@ -15,42 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/harness/fake_powercap.h"
+
 namespace pareto::harness {
 namespace {
 
 namespace fs = std::filesystem;
-
-// --- A fake powercap tree ------------------------------------------------------------------
-
-class FakePowercap {
- public:
-  FakePowercap() {
-    std::string pattern = (fs::temp_directory_path() / "pareto-powercap-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) root_ = pattern;
-  }
-  ~FakePowercap() {
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
-  }
-  const fs::path& root() const { return root_; }
-
-  // Adds a zone folder (relative path such as "intel-rapl:0" or "intel-rapl:0/intel-rapl:0:1").
-  void zone(const std::string& rel, const std::string& name, uint64_t energy_uj, uint64_t max_uj) {
-    fs::create_directories(root_ / rel);
-    write(rel + "/name", name + "\n");
-    write(rel + "/max_energy_range_uj", std::to_string(max_uj) + "\n");
-    set(rel, energy_uj);
-  }
-  void set(const std::string& rel, uint64_t energy_uj) {
-    write(rel + "/energy_uj", std::to_string(energy_uj) + "\n");
-  }
-  void write(const std::string& rel, const std::string& text) {
-    std::ofstream(root_ / rel, std::ios::trunc) << text;
-  }
-
- private:
-  fs::path root_;
-};
 
 constexpr uint64_t kServerRange = 262143328850;  // a typical server package's range in uJ
 
@@ -132,6 +102,25 @@ TEST(RaplMeter, CountsAcrossWrapArounds) {
   EXPECT_NEAR(*(*meter)->joules(), 1.15, 1e-12);
   tree.set("intel-rapl:0", 50'000);  // idle
   EXPECT_NEAR(*(*meter)->joules(), 1.15, 1e-12);
+}
+
+TEST(EnergyTap, HandsOutConsecutivePiecesThatAddUpToTheMeter) {
+  FakePowercap tree;
+  tree.zone("intel-rapl:0", "package-0", 2'000'000, kServerRange);
+  auto meter = RaplMeter::Open({.root = tree.root()});
+  ASSERT_TRUE(meter.ok()) << meter.message();
+  auto tap = EnergyTap::Open(std::shared_ptr<EnergyMeter>(std::move(*meter)));
+  ASSERT_TRUE(tap.ok()) << tap.message();
+  EXPECT_EQ((*tap)->source(), EnergySource::kRapl);
+  EXPECT_NEAR(*(*tap)->take(), 0, 1e-12);  // nothing since it opened
+  tree.set("intel-rapl:0", 7'000'000);
+  EXPECT_NEAR(*(*tap)->take(), 5, 1e-12);
+  EXPECT_NEAR(*(*tap)->take(), 0, 1e-12);  // taken once, never twice
+  tree.set("intel-rapl:0", 7'250'000);
+  EXPECT_NEAR(*(*tap)->take(), 0.25, 1e-12);
+  tree.write("intel-rapl:0/energy_uj", "garbage\n");
+  EXPECT_FALSE((*tap)->take().ok());
+  EXPECT_FALSE(EnergyTap::Open(nullptr).ok());
 }
 
 TEST(RaplMeter, WrapPeriodFollowsTheSmallestRange) {

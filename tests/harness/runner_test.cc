@@ -12,6 +12,7 @@
 #include "harness/record.h"
 #include "harness/sha256.h"
 #include "spec/checker.h"
+#include "tests/harness/fake_powercap.h"
 #include "tests/harness/test_model.h"
 
 namespace pareto::harness {
@@ -234,6 +235,45 @@ TEST_F(RunnerTest, TheCacheAnswersAnUnchangedItemWithTheSameCompletion) {
   auto fresh = run_plan(result_.project, MakePlan(reseeded), third);
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ(fresh->progress.cached, 0u);
+}
+
+TEST_F(RunnerTest, AMeterMakesEveryModelItemsEnergyMeasuredAndSharesItWhole) {
+  // RAPL over a fake powercap tree whose package counter moves by 10 J once the tiers are
+  // open: every item the models ran carries measured:rapl, and their shares add up to 10 J
+  // across both tiers and all three contexts.
+  FakePowercap powercap;
+  powercap.zone("intel-rapl:0", "package-0", 1'000'000, 262143328850);
+  auto meter = RaplMeter::Open({.root = powercap.root()});
+  ASSERT_TRUE(meter.ok()) << meter.message();
+  auto tap = EnergyTap::Open(std::shared_ptr<EnergyMeter>(std::move(*meter)));
+  ASSERT_TRUE(tap.ok()) << tap.message();
+  RunOptions options = Options(dir_ / "out");
+  options.backend.energy = *tap;
+  const auto open = [&powercap](const spec::Tier& tier, const BackendOptions& o) {
+    auto backend = open_backend(tier, o);
+    powercap.set("intel-rapl:0", 11'000'000);  // after opening, before any item runs
+    return backend;
+  };
+  options.open = open;
+  const Plan plan = MakePlan();
+  auto report = run_plan(result_.project, plan, options);
+  ASSERT_TRUE(report.ok()) << report.message();
+  double joules = 0;
+  int measured = 0;
+  for (const ItemRecord& r : Records(dir_ / "out")) {
+    if (r.status == ItemStatus::kUnsupported) continue;
+    ASSERT_TRUE(r.energy.has_value()) << r.item_id;
+    EXPECT_EQ(r.energy->source, "measured:rapl");
+    EXPECT_NE(r.energy->detail.find("package-0"), std::string::npos) << r.energy->detail;
+    joules += r.energy->joules;
+    ++measured;
+  }
+  EXPECT_EQ(measured, 10);
+  EXPECT_NEAR(joules, 10.0, 1e-9);
+  auto manifest = read_manifest(dir_ / "out");
+  ASSERT_TRUE(manifest.ok()) << manifest.message();
+  EXPECT_NE((*manifest)["energy"]["measured"].get<std::string>().find("package-0"),
+            std::string::npos);
 }
 
 TEST_F(RunnerTest, ABackendThatDoesNotOpenStopsTheRunBeforeAnyItem) {

@@ -15,17 +15,12 @@
 
 namespace pareto::testing {
 
-inline bool write_test_model(const std::filesystem::path& path, std::uint64_t seed = 3) {
+// The model of `shape` (its n_vocab is set to the 259 tokens) with the byte vocabulary.
+inline bool write_test_model(const std::filesystem::path& path,
+                             pareto::inference::NewModelSpec shape) {
   using namespace pareto::inference;
-  NewModelSpec spec;
+  NewModelSpec spec = std::move(shape);
   spec.n_vocab = 259;
-  spec.n_embd = 32;
-  spec.n_layer = 2;
-  spec.n_head = 4;
-  spec.n_head_kv = 2;
-  spec.n_ff = 64;
-  spec.n_ctx = 512;
-  spec.seed = seed;
   auto writer = BuildRandomModel(spec, nullptr);
   if (!writer.ok()) return false;
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
@@ -44,6 +39,19 @@ inline bool write_test_model(const std::filesystem::path& path, std::uint64_t se
   writer->Set("tokenizer.ggml.add_bos_token", GgufValue::Bool(true));
   writer->Set("tokenizer.ggml.add_space_prefix", GgufValue::Bool(false));
   return writer->WriteFile(path.string()).ok();
+}
+
+// The harness tests' model: 2 layers of 32.
+inline bool write_test_model(const std::filesystem::path& path, std::uint64_t seed = 3) {
+  pareto::inference::NewModelSpec spec;
+  spec.n_embd = 32;
+  spec.n_layer = 2;
+  spec.n_head = 4;
+  spec.n_head_kv = 2;
+  spec.n_ff = 64;
+  spec.n_ctx = 512;
+  spec.seed = seed;
+  return write_test_model(path, spec);
 }
 
 }  // namespace pareto::testing
