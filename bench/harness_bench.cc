@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "harness/backend.h"
 #include "harness/plan.h"
@@ -129,27 +130,37 @@ void BM_Record(benchmark::State& state) {
 }
 BENCHMARK(BM_Record);
 
-// Everything around the model: plan, queue, batch, grade, record, manifest; 4000 items.
-void BM_RunPlanInstantModel(benchmark::State& state) {
-  const auto& project = fixture().checked.project;
-  auto plan = harness::make_plan(project, {});
+// Runs the plan once per iteration into a fresh folder (removed outside the timing), with
+// the options `set` chooses.
+void TimeRuns(benchmark::State& state, const spec::Project& project, const harness::Plan& plan,
+              const fs::path& dir, const std::function<void(harness::RunOptions&)>& set) {
   int round = 0;
   for (auto _ : state) {
     harness::RunOptions options;
-    options.out = fixture().dir / ("run-" + std::to_string(round++));
-    options.jobs = static_cast<int>(state.range(0));
-    options.open = [](const spec::Tier& tier, const harness::BackendOptions&)
-        -> inference::Result<std::unique_ptr<harness::Backend>> {
-      return std::unique_ptr<harness::Backend>(new InstantBackend(tier.name));
-    };
-    auto report = harness::run_plan(project, *plan, options);
+    options.out = dir / ("run-" + std::to_string(round++));
+    set(options);
+    auto report = harness::run_plan(project, plan, options);
     if (!report.ok()) state.SkipWithError(report.message().c_str());
     state.PauseTiming();
     std::error_code ec;
     fs::remove_all(options.out, ec);
     state.ResumeTiming();
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(plan->items.size()));
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(plan.items.size()));
+}
+
+// Everything around the model: plan, queue, batch, grade, record, manifest; 4000 items.
+void BM_RunPlanInstantModel(benchmark::State& state) {
+  const auto& project = fixture().checked.project;
+  auto plan = harness::make_plan(project, {});
+  TimeRuns(state, project, *plan, fixture().dir, [&state](harness::RunOptions& options) {
+    options.jobs = static_cast<int>(state.range(0));
+    options.open =
+        [](const spec::Tier& tier,
+           const harness::BackendOptions&) -> inference::Result<std::unique_ptr<harness::Backend>> {
+      return std::unique_ptr<harness::Backend>(new InstantBackend(tier.name));
+    };
+  });
 }
 BENCHMARK(BM_RunPlanInstantModel)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -192,7 +203,8 @@ task cmp2 {
   expect exact(answer, normalize = [whitespace])
 }
 )";
-    std::ofstream(dir / "tiers.pareto") << "tier flash { model = gguf(\"model.gguf\", threads = 1) }\n";
+    std::ofstream(dir / "tiers.pareto")
+        << "tier flash { model = gguf(\"model.gguf\", threads = 1) }\n";
     const std::vector<fs::path> files = {dir / "suite.pareto", dir / "tiers.pareto"};
     checked = spec::check_files(files, suites::builtin_generators(), {});
   }
@@ -209,20 +221,10 @@ void BM_RunPlanEmbedded(benchmark::State& state) {
     state.SkipWithError(plan.message().c_str());
     return;
   }
-  int round = 0;
-  for (auto _ : state) {
-    harness::RunOptions options;
-    options.out = f.dir / ("run-" + std::to_string(round++));
+  TimeRuns(state, f.checked.project, *plan, f.dir, [&state](harness::RunOptions& options) {
     options.jobs = 1;
     options.backend.batch = static_cast<int>(state.range(0));
-    auto report = harness::run_plan(f.checked.project, *plan, options);
-    if (!report.ok()) state.SkipWithError(report.message().c_str());
-    state.PauseTiming();
-    std::error_code ec;
-    fs::remove_all(options.out, ec);
-    state.ResumeTiming();
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(plan->items.size()));
+  });
 }
 BENCHMARK(BM_RunPlanEmbedded)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
 
