@@ -249,6 +249,50 @@ TEST(ContinuousBatcherTest, RequestsJoinAndLeaveWhileOthersRun) {
   EXPECT_LT(batcher.passes(), batcher.total_counters().tokens);
 }
 
+TEST(ContinuousBatcherTest, LastPassNamesItsRequestsAndCancelEndsOneAtOnce) {
+  TinyModel tiny;
+  ContextOptions co;
+  co.n_ctx = 128;
+  co.n_seq = 2;
+  co.n_threads = 1;
+  auto ctx = *Context::Create(*tiny.model, co);
+  ContinuousBatcher batcher(*ctx, *tiny.tokenizer, 64);
+  auto request = [&](const std::string& text, int n) {
+    BatchRequest r;
+    r.prompt = tiny.tokenizer->Encode(text, {.add_special = true});
+    r.options.max_tokens = n;
+    r.options.stop_at_end_token = false;
+    return r;
+  };
+  const BatchRequest first = request("the cat sat on the mat", 20);
+  const BatchRequest second = request("Hello", 20);
+  const int first_tokens = static_cast<int>(first.prompt.size());
+  const int second_tokens = static_cast<int>(second.prompt.size());
+  const int64_t a = *batcher.Add(first);
+  const int64_t b = *batcher.Add(second);
+  std::vector<BatchOutcome> done;
+  batcher.Step(&done);  // both prefills, whole
+  EXPECT_EQ(batcher.last_pass(),
+            (std::vector<std::pair<int64_t, int>>{{a, first_tokens}, {b, second_tokens}}));
+  batcher.Step(&done);  // one token each
+  EXPECT_EQ(batcher.last_pass(), (std::vector<std::pair<int64_t, int>>{{a, 1}, {b, 1}}));
+  batcher.Cancel(a, &done);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].id, a);
+  EXPECT_TRUE(done[0].cancelled);
+  EXPECT_TRUE(done[0].status.ok());
+  EXPECT_EQ(done[0].result.tokens.size(), 1u);  // what it had when cancelled
+  EXPECT_EQ(batcher.active(), 1);
+  batcher.Cancel(a, &done);  // no longer active: nothing happens
+  EXPECT_EQ(done.size(), 1u);
+  batcher.Step(&done);
+  EXPECT_EQ(batcher.last_pass(), (std::vector<std::pair<int64_t, int>>{{b, 1}}));
+  while (batcher.active() > 0) batcher.Step(&done);
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_FALSE(done[1].cancelled);
+  EXPECT_EQ(done[1].result.tokens.size(), 20u);
+}
+
 // --- raw HTTP: errors are OpenAI-style JSON, never a crash ---
 
 Json ErrorOf(const testing::RawReply& r) {
