@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/cli/cli_runner.h"
+#include "tests/harness/fake_powercap.h"
 #include "tests/harness/test_model.h"
 
 namespace pareto::testing {
@@ -129,6 +130,36 @@ TEST_F(RunCliTest, ASelectionRunsOnlyWhatItNames) {
   auto r = Run({"run", "suite.pareto", "--select", "sel.json", "--out", "sel", "--no-cache"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Ids(dir_ / "sel" / "results.jsonl").size(), 2u);
+}
+
+TEST_F(RunCliTest, MeterRaplMeasuresEveryItemOrSaysWhyNot) {
+  auto sources = [&](const std::string& out) {
+    std::set<std::string> seen;
+    std::ifstream in(dir_ / out / "results.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      seen.insert(nlohmann::json::parse(line)["energy"]["source"].get<std::string>());
+    }
+    return seen;
+  };
+  ::setenv("PARETO_POWERCAP", (dir_ / "no-powercap").c_str(), 1);
+  auto required = Run({"run", "suite.pareto", "--out", "m0", "--meter", "rapl"});
+  EXPECT_EQ(required.exit_code, 3);
+  EXPECT_NE(required.err.find("powercap"), std::string::npos) << required.err;
+  auto automatic = Run({"run", "suite.pareto", "--out", "m1", "--no-cache"});
+  ASSERT_EQ(automatic.exit_code, 0) << automatic.err;
+  EXPECT_EQ(sources("m1"), std::set<std::string>{"modelled"});
+  // A powercap tree (a fake one: this machine has none) makes every item measured.
+  harness::FakePowercap powercap;
+  powercap.zone("intel-rapl:0", "package-0", 1'000'000, 262143328850);
+  ::setenv("PARETO_POWERCAP", powercap.root().c_str(), 1);
+  auto measured = Run({"run", "suite.pareto", "--out", "m2", "--meter", "rapl", "--no-cache"});
+  ::unsetenv("PARETO_POWERCAP");
+  ASSERT_EQ(measured.exit_code, 0) << measured.err;
+  EXPECT_EQ(sources("m2"), std::set<std::string>{"measured:rapl"});
+  const auto manifest = nlohmann::json::parse(read_whole_file(dir_ / "m2" / "manifest.json"));
+  EXPECT_NE(manifest["energy"]["measured"].get<std::string>().find("package-0"),
+            std::string::npos);
+  EXPECT_EQ(Run({"run", "suite.pareto", "--out", "m3", "--meter", "nvml"}).exit_code, 2);
 }
 
 TEST_F(RunCliTest, ShardsMergeIntoTheWholeRun) {
