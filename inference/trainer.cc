@@ -94,6 +94,52 @@ std::vector<float> RopeInverseFrequencies(const TrainShape& s) {
   return f;
 }
 
+// ---- Losses at one position's logits (what the backward pass starts from) ----
+
+// Cross-entropy of `target` under softmax(z); adds scale * dCE/dz to dz.
+template <typename T>
+double CrossEntropyAt(const T* z, int V, TokenId target, T scale, T* dz) {
+  const T max = *std::max_element(z, z + V);
+  double sum = 0;
+  for (int v = 0; v < V; ++v) sum += std::exp(static_cast<double>(z[v] - max));
+  for (int v = 0; v < V; ++v) {
+    dz[v] += static_cast<T>(std::exp(static_cast<double>(z[v] - max)) / sum) * scale;
+  }
+  dz[target] -= scale;
+  return std::log(sum) - static_cast<double>(z[target] - max);
+}
+
+// The KD term T^2 * KL(p || q) of trainer.h; adds scale * d/dz to dz, which is
+// T * (q_v - p_v) (q over the whole vocabulary at temperature T, p over the top-k).
+template <typename T>
+double DistillAt(const T* z, int V, const SoftTarget& t, double temperature, T scale, T* dz) {
+  const double inv_t = 1.0 / temperature;
+  // p: the teacher's top-k, renormalised at temperature T.
+  double pmax = -INFINITY;
+  for (float l : t.logprobs) pmax = std::max(pmax, static_cast<double>(l) * inv_t);
+  double psum = 0;
+  for (float l : t.logprobs) psum += std::exp(static_cast<double>(l) * inv_t - pmax);
+  // q: the student's softmax at temperature T.
+  double zmax = -INFINITY;
+  for (int v = 0; v < V; ++v) zmax = std::max(zmax, static_cast<double>(z[v]) * inv_t);
+  double zsum = 0;
+  for (int v = 0; v < V; ++v) zsum += std::exp(static_cast<double>(z[v]) * inv_t - zmax);
+  const double log_zsum = std::log(zsum), log_psum = std::log(psum);
+  double kl = 0;
+  const double g = temperature * static_cast<double>(scale);
+  for (int v = 0; v < V; ++v) {
+    dz[v] += static_cast<T>(g * std::exp(static_cast<double>(z[v]) * inv_t - zmax - log_zsum));
+  }
+  for (size_t i = 0; i < t.ids.size(); ++i) {
+    const double log_p = static_cast<double>(t.logprobs[i]) * inv_t - pmax - log_psum;
+    const double log_q = static_cast<double>(z[t.ids[i]]) * inv_t - zmax - log_zsum;
+    const double p = std::exp(log_p);
+    kl += p * (log_p - log_q);
+    dz[t.ids[i]] -= static_cast<T>(g * p);
+  }
+  return temperature * temperature * kl;
+}
+
 // Activations of one example kept for the backward pass, reused between examples.
 template <typename T>
 struct Workspace {
@@ -162,7 +208,7 @@ class Net {
   // Forward and backward for one example: returns the summed cross-entropy of its answer
   // tokens and adds `scale` times its gradient to `grad`.
   double LossAndGradient(const T* params, const TrainExample& ex, T scale, T* grad,
-                         Workspace<T>& w) const {
+                         Workspace<T>& w, const DistillOptions& distill) const {
     const int n = static_cast<int>(ex.tokens.size());
     const int first = ex.n_prompt - 1;  // the position predicting the first answer token
     const int D = s_.n_embd, F = s_.n_ff, H = s_.n_head, KV = s_.kv_dim(), hd = s_.head_dim();
@@ -170,21 +216,24 @@ class Net {
     Forward(params, std::span(ex.tokens).first(static_cast<size_t>(n - 1)), first, w);
     const int rows = n - 1 - first;
 
-    // Cross-entropy and its gradient at the logits.
+    // The loss and its gradient at the logits: cross-entropy, mixed with the KD term where
+    // the example carries the teacher's distribution.
     double loss = 0;
     w.dlogit.assign(static_cast<size_t>(rows) * V, T(0));
+    const T alpha = static_cast<T>(distill.alpha);
     for (int r = 0; r < rows; ++r) {
       const T* z = w.logits.data() + static_cast<size_t>(r) * V;
       T* dz = w.dlogit.data() + static_cast<size_t>(r) * V;
       const TokenId target = ex.tokens[first + r + 1];
-      T max = *std::max_element(z, z + V);
-      double sum = 0;
-      for (int v = 0; v < V; ++v) sum += std::exp(static_cast<double>(z[v] - max));
-      loss += std::log(sum) - static_cast<double>(z[target] - max);
-      for (int v = 0; v < V; ++v) {
-        dz[v] = static_cast<T>(std::exp(static_cast<double>(z[v] - max)) / sum) * scale;
+      const bool soft = static_cast<size_t>(r) < ex.soft.size() && !ex.soft[r].ids.empty();
+      if (!soft) {
+        loss += CrossEntropyAt(z, V, target, scale, dz);
+        continue;
       }
-      dz[target] -= scale;
+      loss += static_cast<double>(alpha) *
+              DistillAt(z, V, ex.soft[r], distill.temperature, alpha * scale, dz);
+      loss += static_cast<double>(T(1) - alpha) *
+              CrossEntropyAt(z, V, target, (T(1) - alpha) * scale, dz);
     }
 
     // Output projection and final norm.
@@ -431,6 +480,37 @@ Status CheckBatch(const TrainShape& s, std::span<const TrainExample> batch) {
             fmt::format("example {}: token {} outside the vocabulary of {}", i, t, s.n_vocab));
       }
     }
+    if (ex.soft.size() > n - static_cast<size_t>(ex.n_prompt)) {
+      return Status::Error(fmt::format("example {}: {} soft targets for {} answer tokens", i,
+                                       ex.soft.size(), n - static_cast<size_t>(ex.n_prompt)));
+    }
+    for (size_t r = 0; r < ex.soft.size(); ++r) {
+      const SoftTarget& t = ex.soft[r];
+      if (t.ids.size() != t.logprobs.size()) {
+        return Status::Error(fmt::format(
+            "example {}, answer token {}: {} soft ids but {} log-probabilities", i, r,
+            t.ids.size(), t.logprobs.size()));
+      }
+      for (size_t k = 0; k < t.ids.size(); ++k) {
+        if (t.ids[k] < 0 || t.ids[k] >= s.n_vocab || !std::isfinite(t.logprobs[k])) {
+          return Status::Error(fmt::format(
+              "example {}, answer token {}: soft target {} (token {}, log-probability {}) is "
+              "outside the vocabulary or not finite",
+              i, r, k, t.ids[k], t.logprobs[k]));
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckDistill(const DistillOptions& d) {
+  if (!(d.temperature > 0) || !std::isfinite(d.temperature)) {
+    return Status::Error(fmt::format("the distillation temperature must be positive, got {}",
+                                     d.temperature));
+  }
+  if (!(d.alpha >= 0 && d.alpha <= 1)) {
+    return Status::Error(fmt::format("alpha must lie in [0, 1], got {}", d.alpha));
   }
   return Status::Ok();
 }
@@ -551,6 +631,7 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainShape& shape,
   if (options.steps < 1 || options.warmup < 0 || !(options.lr > 0) || options.min_lr < 0) {
     return Status::Error("training needs at least one step, a positive rate and warm-up >= 0");
   }
+  if (Status s = CheckDistill(options.distill); !s.ok()) return s;
   auto state = std::make_unique<State>(shape, options);
   // Gaussian weights from a fixed generator (mt19937_64 is specified bit for bit; the
   // standard's distributions are not, so the normal deviates are made here).
@@ -593,7 +674,7 @@ Result<StepStats> Trainer::Step(std::span<const TrainExample> batch) {
     const size_t begin = batch.size() * shard / shards, end = batch.size() * (shard + 1) / shards;
     for (size_t i = begin; i < end; ++i) {
       shard_loss[shard] += st.net->LossAndGradient(st.params.data(), batch[i], scale, g.data(),
-                                                   st.shard_work[shard]);
+                                                   st.shard_work[shard], st.options.distill);
     }
   });
 
@@ -779,6 +860,71 @@ Status Trainer::SaveCheckpoint(const std::string& path) const {
   return w->WriteFile(path);
 }
 
+Result<TrainShape> ShapeOf(const GgufFile& file) {
+  Result<std::string> arch = file.GetString("general.architecture");
+  if (!arch.ok()) return arch.status();
+  if (*arch != "llama") {
+    return Status::Error(fmt::format("architecture {}: the trainer trains llama models", *arch));
+  }
+  TrainShape s;
+  struct Key {
+    const char* name;
+    int* value;
+  };
+  for (const Key& k : {Key{"embedding_length", &s.n_embd}, Key{"block_count", &s.n_layer},
+                       Key{"feed_forward_length", &s.n_ff}, Key{"attention.head_count", &s.n_head},
+                       Key{"attention.head_count_kv", &s.n_head_kv},
+                       Key{"context_length", &s.n_ctx}}) {
+    Result<int64_t> v = file.GetInt(std::string("llama.") + k.name);
+    if (!v.ok()) return v.status();
+    if (*v < 1 || *v > (int64_t{1} << 30)) {
+      return Status::Error(fmt::format("llama.{} = {} is not a size", k.name, *v));
+    }
+    *k.value = static_cast<int>(*v);
+  }
+  const GgufTensorInfo* embd = file.FindTensor("token_embd.weight");
+  if (embd == nullptr || embd->dims.size() != 2) {
+    return Status::Error("no two-dimensional token_embd.weight");
+  }
+  s.n_vocab = static_cast<int>(embd->dims[1]);
+  if (Result<double> base = file.GetFloat("llama.rope.freq_base"); base.ok()) {
+    s.rope_base = static_cast<float>(*base);
+  }
+  if (Result<double> eps = file.GetFloat("llama.attention.layer_norm_rms_epsilon"); eps.ok()) {
+    s.rms_eps = static_cast<float>(*eps);
+  }
+  s.tied_output = file.FindTensor("output.weight") == nullptr;
+  if (Status st = CheckShape(s); !st.ok()) return st;
+  return s;
+}
+
+Result<std::unique_ptr<Trainer>> Trainer::FromModel(const std::string& model_path,
+                                                    const TrainOptions& options) {
+  Result<GgufFile> file = GgufFile::Open(model_path);
+  if (!file.ok()) return file.status();
+  Result<TrainShape> shape = ShapeOf(*file);
+  if (!shape.ok()) return shape.status().WithContext(model_path);
+  Result<std::unique_ptr<Trainer>> trainer = Create(*shape, options);
+  if (!trainer.ok()) return trainer.status();
+  State& st = *(*trainer)->state_;
+  for (const ParameterTensor& t : st.layout) {
+    const GgufTensorInfo* info = file->FindTensor(t.name);
+    if (info == nullptr) return Status::Error(fmt::format("{}: no tensor {}", model_path, t.name));
+    if (info->type != TensorType::kF32 || static_cast<size_t>(info->elements) != t.size) {
+      return Status::Error(fmt::format(
+          "{}: tensor {} is not F32 of {} elements (the trainer trains F32 files)", model_path,
+          t.name, t.size));
+    }
+    std::memcpy(st.params.data() + t.offset, file->TensorData(*info).data(),
+                t.size * sizeof(float));
+  }
+  if (file->tensors().size() != st.layout.size()) {
+    return Status::Error(fmt::format("{}: holds tensors a llama model of its shape does not",
+                                     model_path));
+  }
+  return trainer;
+}
+
 Result<std::unique_ptr<Trainer>> Trainer::Resume(const std::string& checkpoint_path,
                                                  const TrainShape& shape,
                                                  const TrainOptions& options) {
@@ -818,7 +964,9 @@ Result<std::unique_ptr<Trainer>> Trainer::Resume(const std::string& checkpoint_p
 }
 
 Result<double> LossAndGradient(const TrainShape& shape, std::span<const double> params,
-                               std::span<const TrainExample> batch, std::vector<double>* grad) {
+                               std::span<const TrainExample> batch, std::vector<double>* grad,
+                               const DistillOptions& distill) {
+  if (Status s = CheckDistill(distill); !s.ok()) return s;
   if (Status s = CheckShape(shape); !s.ok()) return s;
   if (Status s = CheckBatch(shape, batch); !s.ok()) return s;
   if (params.size() != ParameterCount(shape)) {
@@ -833,8 +981,19 @@ Result<double> LossAndGradient(const TrainShape& shape, std::span<const double> 
   const double scale = 1.0 / static_cast<double>(TargetCount(batch));
   double loss = 0;
   for (const TrainExample& ex : batch)
-    loss += net.LossAndGradient(params.data(), ex, scale, g.data(), w);
+    loss += net.LossAndGradient(params.data(), ex, scale, g.data(), w, distill);
   return loss * scale;
+}
+
+double DistillLoss(std::span<const double> logits, const SoftTarget& target, double temperature,
+                   double scale, double* grad) {
+  const int V = static_cast<int>(logits.size());
+  std::vector<double> local;
+  if (grad == nullptr) {
+    local.assign(logits.size(), 0.0);
+    grad = local.data();
+  }
+  return DistillAt(logits.data(), V, target, temperature, scale, grad);
 }
 
 }  // namespace pareto::inference

@@ -19,6 +19,15 @@
 // fixed number of shards that does not depend on the threads, each shard's gradient is
 // accumulated in example order, and shards are summed in shard order.
 //
+// Distillation (knowledge distillation, KD): an example may carry the teacher's top-k
+// log-probabilities at its answer positions (`soft`). There the loss is
+//   alpha * T^2 * KL(p || q) + (1 - alpha) * CE(hard label)
+// with p = softmax(teacher logprobs / T) renormalised over the teacher's top-k, and
+// q = softmax(student logits / T) over the whole vocabulary, read at the top-k tokens (so the
+// term also pulls the student's mass into the teacher's top-k). The T^2 factor keeps the
+// soft term's gradient on the scale of the hard term's as T changes (Hinton et al., 2015).
+// Positions without a teacher distribution take the hard-label loss alone.
+//
 // Training data comes through a BatchSource: a function of the step number, so that a run
 // resumed from a checkpoint (weights, optimizer moments and step) sees exactly the batches
 // the uninterrupted run would have, and ends with the same weights.
@@ -74,10 +83,34 @@ size_t ParameterCount(const TrainShape& shape);
 // A training example: tokens[0, n_prompt) are the prompt (BOS first, as the core encodes
 // it), tokens[n_prompt, size) the answer to learn (ending in EOS). The loss is the
 // cross-entropy of predicting each answer token from the tokens before it.
+// The teacher's distribution at one answer position: its top-k tokens, most likely first,
+// with their natural log-probabilities under the teacher's own (temperature 1) distribution.
+struct SoftTarget {
+  std::vector<TokenId> ids;
+  std::vector<float> logprobs;  // one per id, finite
+};
+
 struct TrainExample {
   std::vector<TokenId> tokens;
   int n_prompt = 0;
+  // Distillation: soft[i] is the teacher's distribution for answer token i (the token at
+  // n_prompt + i). Empty, shorter than the answer, or an entry without ids: those positions
+  // learn the hard label only.
+  std::vector<SoftTarget> soft = {};
 };
+
+// How the soft (KD) and hard (cross-entropy) terms mix where a teacher distribution is given.
+struct DistillOptions {
+  double temperature = 2.0;  // T > 0
+  double alpha = 0.5;        // the KD term's weight, in [0, 1]; 1 - alpha goes to the hard label
+};
+
+// One position's KD term: T^2 * KL(p || q) (see the top of this file) for the student's
+// logits `logits` (the whole vocabulary) and the teacher's top-k `target`; adds `scale` times
+// its gradient with respect to the logits to `grad` (the same size as `logits`) when not
+// null. Ids must lie inside the vocabulary. The trainer's loss runs this same code.
+double DistillLoss(std::span<const double> logits, const SoftTarget& target, double temperature,
+                   double scale, double* grad);
 
 struct TrainOptions {
   int64_t steps = 1000;
@@ -90,6 +123,7 @@ struct TrainOptions {
   double weight_decay = 0.1;
   double clip = 1.0;  // global gradient norm; <= 0: no clipping
   uint64_t seed = 1;  // initial weights
+  DistillOptions distill;  // for examples that carry soft targets
   int threads = 1;    // does not change results
 };
 
@@ -99,7 +133,8 @@ double LearningRate(const TrainOptions& options, int64_t step);
 // What one step did.
 struct StepStats {
   int64_t step = 0;      // the step just done (1-based count of steps done)
-  double loss = 0;       // mean cross-entropy over the batch's answer tokens (nats)
+  double loss = 0;       // mean loss over the batch's answer tokens (nats; the KD mix where
+                         // examples carry soft targets, else cross-entropy)
   double grad_norm = 0;  // before clipping
   double lr = 0;         // the rate applied
   int64_t tokens = 0;    // tokens run through the model (prompt and answer)
@@ -130,6 +165,11 @@ class Trainer {
   // by 1/sqrt(2 n_layer)), embeddings N(0, 1), norms 1.
   static Result<std::unique_ptr<Trainer>> Create(const TrainShape& shape,
                                                  const TrainOptions& options);
+  // Weights from a model file (a `llama` GGUF with F32 tensors, as ToGguf writes: a trained
+  // model to train on, e.g. a student to distill); the shape comes from the file's metadata
+  // (ShapeOf), the optimizer starts fresh at step 0.
+  static Result<std::unique_ptr<Trainer>> FromModel(const std::string& model_path,
+                                                    const TrainOptions& options);
   // Weights, optimizer moments and step from a checkpoint written by SaveCheckpoint; the
   // shape comes from the file and must match `shape`; options are the caller's (a changed
   // schedule applies from the resumed step on).
@@ -170,10 +210,14 @@ class Trainer {
   std::unique_ptr<State> state_;
 };
 
+// The shape a `llama` GGUF file's metadata and tensors describe (errors name what is missing).
+Result<TrainShape> ShapeOf(const GgufFile& file);
+
 // The loss of `batch` for the parameters `params` (laid out as ParameterLayout), and its
 // gradient in `grad` when not null, in double precision: the same code as training, for
 // checking gradients against finite differences.
 Result<double> LossAndGradient(const TrainShape& shape, std::span<const double> params,
-                               std::span<const TrainExample> batch, std::vector<double>* grad);
+                               std::span<const TrainExample> batch, std::vector<double>* grad,
+                               const DistillOptions& distill = {});
 
 }  // namespace pareto::inference
