@@ -45,7 +45,11 @@ std::vector<TrainingExample> training_examples(const spec::Task& task,
         generator.generate(task.source.params, kFirstTrainingSeed + round, want);
     for (std::size_t i = drawn; i < samples.size() && out.size() < count; ++i) {
       TrainingExample e = example_of(task, samples[i]);
-      if (!held_out.count(key_of(e))) out.push_back(std::move(e));
+      if (held_out.count(key_of(e))) continue;
+      e.seed = kFirstTrainingSeed + round;
+      e.index = i;
+      e.fields = samples[i].fields;
+      out.push_back(std::move(e));
     }
     drawn = samples.size();
   }

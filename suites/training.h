@@ -30,6 +30,11 @@ struct TrainingExample {
   std::string system;  // the task's system prompt, rendered (empty in completion mode)
   std::string prompt;  // the task's prompt, rendered: exactly what the model is sent
   std::string answer;  // the sample's `answer` as text (spec::field_text): the target
+  // Where it came from: generate(..., seed) sample `index`, with its fields (what graders
+  // read). seed is kFirstTrainingSeed + round, never the task's evaluation seed.
+  std::uint64_t seed = 0;
+  std::size_t index = 0;
+  nlohmann::json fields = {};
 };
 
 // True when training_examples() can draw for `task`: its samples come from a generator in
