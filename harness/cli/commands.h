@@ -5,6 +5,12 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spec/checker.h"
 
 namespace pareto::cli {
 
@@ -33,6 +39,19 @@ void add_report_commands(CLI::App& app, int& exit_code);
 
 // serve: the embedded core behind an OpenAI-compatible HTTP API.
 void add_serve_commands(CLI::App& app, int& exit_code);
+
+// distill export, distill train: teacher datasets and distilled embedded students.
+void add_distill_commands(CLI::App& app, int& exit_code);
+
+// The tier file a command uses: `given` (--tier-file), else ./tiers.pareto, else the bundled
+// default tiers; nullopt with *error saying where it looked.
+std::optional<std::filesystem::path> find_tier_file(const std::string& given, std::string* error);
+
+// Checks spec files and folders together with the tier file; diagnostics go to stderr.
+// *spec_files receives the spec files found (without the tier file).
+std::optional<spec::CheckResult> check_project(const std::vector<std::string>& paths,
+                                               const std::filesystem::path& tier_file,
+                                               std::vector<std::filesystem::path>* spec_files);
 
 // Registers a command that is part of the design but not built yet: it accepts any
 // arguments, says so on stderr, and exits 2.

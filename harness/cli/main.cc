@@ -37,11 +37,9 @@ int main(int argc, char** argv) {
   add_tokenize_commands(app, exit_code);
   add_sandbox_commands(app, exit_code);
 
-  const std::string analyses = "the analyses (issue #6)";
   add_run_commands(app, exit_code, argc, argv);
   add_report_commands(app, exit_code);
-  add_pending_command(app, "distill", "export teacher data; distill embedded students", analyses,
-                      exit_code);
+  add_distill_commands(app, exit_code);
   add_core_commands(app, exit_code);
   add_train_commands(app, exit_code);
   add_serve_commands(app, exit_code);

@@ -56,6 +56,8 @@ fs::path binary_dir() {
   return ec ? fs::path() : exe.parent_path();
 }
 
+}  // namespace
+
 // --tier-file, else ./tiers.pareto, else the bundled default: looked for beside the binary
 // (build/pareto -> inference/models/tiers.pareto of the same checkout, or an installed
 // share/pareto/tiers.pareto), then in the source tree the binary was built from.
@@ -114,6 +116,8 @@ std::optional<spec::CheckResult> check_project(const std::vector<std::string>& p
   }
   return result;
 }
+
+namespace {
 
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
