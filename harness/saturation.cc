@@ -50,7 +50,11 @@ Saturation saturation_of(const TierMatrix& m, bool by_task, const SaturationOpti
   s.best_tier = s.tiers[best].tier;
   s.best = s.tiers[best].score;
   double worst = s.best.mean;
-  for (const TierScore& t : s.tiers) worst = std::min(worst, t.score.mean);
+  const TierScore* weakest = &s.tiers[best];
+  for (const TierScore& t : s.tiers) {
+    if (t.score.mean < worst) weakest = &t;
+    worst = std::min(worst, t.score.mean);
+  }
   int64_t all = 0, none = 0;
   double ceiling = 0;
   for (size_t u = 0; u < m.units.size(); ++u) {
@@ -81,6 +85,21 @@ Saturation saturation_of(const TierMatrix& m, bool by_task, const SaturationOpti
                              100 * p.comparison.difference, p.adjusted_p);
       break;
     }
+  } else if (worst >= o.saturated_level &&
+             weakest->score.ci.lower < o.saturated_level - o.interval_margin) {
+    // High scores, but too few items to rule out a tier well below the level.
+    s.verdict = SaturationVerdict::kInconclusive;
+    s.reason = fmt::format(
+        "every tier scores {:.2f} or more, but {}'s interval [{:.2f}, {:.2f}] on {} items is too "
+        "wide to call it saturated",
+        worst, weakest->tier, weakest->score.ci.lower, weakest->score.ci.upper, s.items);
+  } else if (s.best.mean <= o.too_hard_level &&
+             s.best.ci.upper > o.too_hard_level + o.interval_margin) {
+    s.verdict = SaturationVerdict::kInconclusive;
+    s.reason = fmt::format(
+        "the best tier ({}) scores {:.2f}, but its interval [{:.2f}, {:.2f}] on {} items is too "
+        "wide to call it too hard",
+        s.best_tier, s.best.mean, s.best.ci.lower, s.best.ci.upper, s.items);
   } else if (worst >= o.saturated_level) {
     s.verdict = SaturationVerdict::kSaturated;
     s.reason =

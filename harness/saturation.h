@@ -12,8 +12,12 @@
 //    harness/stats.h (clustered by sample for repeats, stratified by task for suites), p-values
 //    Holm-adjusted across the pairs.
 //  - verdict: `discriminating` when tiers are separable; otherwise `saturated` when the
-//    weakest tier scores at least saturated_level, `too-hard` when the best tier scores at
-//    most too_hard_level, and `inconclusive` when neither (more items are needed to tell).
+//    weakest tier scores at least saturated_level and its 95% interval's lower bound is at
+//    least saturated_level - interval_margin, `too-hard` when the best tier scores at most
+//    too_hard_level and its upper bound is at most too_hard_level + interval_margin, and
+//    `inconclusive` when the data cannot decide: mid-range scores that no pair separates, or
+//    levels met with intervals too wide to rule out the other verdicts (more items are
+//    needed to tell).
 //  - CI subset: the fewest samples, drawn by stratified selection on the pattern of which
 //    tiers pass (so each tier's score is kept) and spread over tasks, such that on the
 //    subset the tiers keep their order, every tier's score stays within score_tolerance of
@@ -39,6 +43,9 @@ struct SaturationOptions {
   double alpha = 0.05;           // for separability (Holm across pairs of tiers)
   double saturated_level = 0.9;  // weakest tier at or above this, not separable: saturated
   double too_hard_level = 0.1;   // best tier at or below this, not separable: too hard
+  // How far past a level the deciding tier's 95% interval may reach before the data is too
+  // thin to call the verdict (then `inconclusive`).
+  double interval_margin = 0.1;
 };
 
 enum class SaturationVerdict { kSaturated, kDiscriminating, kTooHard, kInconclusive };

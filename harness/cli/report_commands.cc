@@ -166,7 +166,8 @@ struct SaturationArgs {
 int run_saturation(const SaturationArgs& a) {
   if (!in_unit_range("saturation", "--tolerance", a.subset_options.score_tolerance) ||
       !in_unit_range("saturation", "--saturated-level", a.options.saturated_level) ||
-      !in_unit_range("saturation", "--too-hard-level", a.options.too_hard_level)) {
+      !in_unit_range("saturation", "--too-hard-level", a.options.too_hard_level) ||
+      !in_unit_range("saturation", "--interval-margin", a.options.interval_margin)) {
     return kUsage;
   }
   std::optional<harness::ResultsFile> file = load("saturation", a.dir);
@@ -281,6 +282,9 @@ void add_report_commands(CLI::App& app, int& exit_code) {
         ->capture_default_str();
     cmd->add_option("--too-hard-level", a->options.too_hard_level,
                     "best tier at or below this: too hard")
+        ->capture_default_str();
+    cmd->add_option("--interval-margin", a->options.interval_margin,
+                    "how far past a level the deciding interval may reach (else inconclusive)")
         ->capture_default_str();
     cmd->callback([a, &exit_code] { exit_code = run_saturation(*a); });
   }

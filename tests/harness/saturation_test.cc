@@ -66,6 +66,31 @@ TEST(Saturation, VerdictsFollowSeparabilityAndLevels) {
   EXPECT_EQ(r->tasks[0].verdict, SaturationVerdict::kInconclusive) << r->tasks[0].reason;
 }
 
+TEST(Saturation, LevelsMetOnTooFewItemsAreInconclusive) {
+  // Every tier solves all of 6 samples: at the top, but a tier at 0.6 would often do as
+  // well on 6 samples (Wilson 95% interval [0.61, 1]). On 40 samples the call can be made.
+  ResultsBuilder b;
+  add_task(b, "few.easy", 6, 6, 6, 6);
+  add_task(b, "few.hard", 0, 0, 0, 6);  // none solves 6 samples: the interval reaches 0.39
+  add_task(b, "many.hard", 0, 0, 0, 40);
+  Result<SaturationReport> r = saturation(b.records);
+  ASSERT_TRUE(r.ok()) << r.message();
+  const Saturation* easy = find_task(*r, "few.easy");
+  EXPECT_EQ(easy->verdict, SaturationVerdict::kInconclusive) << easy->reason;
+  EXPECT_NE(easy->reason.find("too wide to call it saturated"), std::string::npos);
+  const Saturation* hard = find_task(*r, "few.hard");
+  EXPECT_EQ(hard->verdict, SaturationVerdict::kInconclusive) << hard->reason;
+  EXPECT_NE(hard->reason.find("too wide to call it too hard"), std::string::npos);
+  EXPECT_EQ(find_task(*r, "many.hard")->verdict, SaturationVerdict::kTooHard);
+  // A looser margin accepts the thin evidence.
+  SaturationOptions loose;
+  loose.interval_margin = 0.5;
+  r = saturation(b.records, loose);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(find_task(*r, "few.easy")->verdict, SaturationVerdict::kSaturated);
+  EXPECT_EQ(find_task(*r, "few.hard")->verdict, SaturationVerdict::kTooHard);
+}
+
 TEST(Saturation, SuitesAreClusteredByTaskAndItemsMissingATierAreLeftOut) {
   ResultsBuilder b;
   // Six tasks whose gaps vary a little, as real tasks' do (identical gaps leave the clustered
