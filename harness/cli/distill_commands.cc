@@ -5,7 +5,7 @@
 //                  [--top-k K] [--temperature X] [--round R]
 //   pareto distill train DATA.jsonl PATH... --out DIR [--student flash] [--name NAME]
 //                  [--tier-file F] [--steps N] [--batch B] [--lr X] [--min-lr X] [--warmup N]
-//                  [--temperature T] [--alpha A] [--seed S] [--threads N]
+//                  [--temperature T] [--alpha A] [--replay R] [--seed S] [--threads N]
 //                  [--baseline random] [--teacher ultra] [--rerun suite|targets|none]
 //
 // export: fresh samples of the chosen tasks (targets.json's targets, or --tasks), the
@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -254,14 +255,47 @@ struct TrainArgs {
   double lr = 1e-3, min_lr = 1e-4;
   int64_t warmup = 20;
   double temperature = 2.0, alpha = 0.5;
+  double replay = 0.25;  // share of each batch from fresh samples of every task (hard labels)
   std::uint64_t seed = 1;
   int threads = 1;
 };
 
+// Rehearsal data: fresh samples of every generated completion-mode task of the suites, with
+// the generator's answers as hard labels, encoded as `pareto train` encodes them (BOS and the
+// prompt, then the answer and EOS). Mixed into each batch so a student trained on a few tasks
+// keeps the others.
+std::vector<inference::TrainExample> replay_examples(const spec::Project& project,
+                                                     const inference::Tokenizer& tok, int n_ctx,
+                                                     std::size_t per_task) {
+  const spec::GeneratorRegistry generators = suites::builtin_generators();
+  std::vector<inference::TrainExample> out;
+  for (const spec::Suite& suite : project.suites) {
+    for (const spec::Task& task : suite.tasks) {
+      if (!suites::can_train_on(task, generators) || task.mode != spec::PromptMode::kCompletion) {
+        continue;
+      }
+      // Round 1: samples of their own, apart from the teacher data's round 0.
+      for (const suites::TrainingExample& e :
+           suites::training_examples(task, generators, 1, per_task)) {
+        inference::TrainExample ex;
+        const std::string text = e.system.empty() ? e.prompt : e.system + "\n\n" + e.prompt;
+        ex.tokens = tok.Encode(text, {.add_special = true, .parse_special = false});
+        ex.n_prompt = static_cast<int>(ex.tokens.size());
+        for (inference::TokenId t : tok.Encode(e.answer, {})) ex.tokens.push_back(t);
+        ex.tokens.push_back(tok.eos());
+        if (ex.tokens.size() <= static_cast<std::size_t>(n_ctx)) out.push_back(std::move(ex));
+      }
+    }
+  }
+  return out;
+}
+
 struct TrainedStudent {
   std::string tier;
   fs::path file;
-  int64_t tokens = 0;  // tokens run through the model over all steps
+  int64_t tokens = 0;          // tokens run through the model over all steps
+  int64_t teacher_tokens = 0;  // of which from teacher examples (the rest rehearsal)
+  std::size_t replay_examples = 0;
   double first_loss = 0, last_loss = 0;
   std::size_t examples = 0;
 };
@@ -269,8 +303,8 @@ struct TrainedStudent {
 // Trains a copy of the student on `records`; writes `out`.
 Result<TrainedStudent> train_student(const fs::path& student_file,
                                      const std::vector<harness::DistillRecord>& records,
-                                     const TrainArgs& a, const std::string& tier,
-                                     const fs::path& out) {
+                                     const spec::Project& project, const TrainArgs& a,
+                                     const std::string& tier, const fs::path& out) {
   inference::TrainOptions o;
   o.steps = a.steps;
   o.warmup = std::min(a.warmup, a.steps / 2);
@@ -296,13 +330,29 @@ Result<TrainedStudent> train_student(const fs::path& student_file,
   result.tier = tier;
   result.file = out;
   result.examples = data.examples.size();
-  // The batch of a step: examples drawn uniformly, from a generator seeded by seed and step.
+  const int n_replay = static_cast<int>(std::lround(a.replay * a.batch));
+  std::vector<inference::TrainExample> replay;
+  if (n_replay > 0) {
+    const std::size_t need = static_cast<std::size_t>(a.steps) * n_replay;
+    std::size_t tasks = 0;
+    for (const spec::Suite& s : project.suites) tasks += s.tasks.size();
+    replay = replay_examples(project, *tok, (*trainer)->shape().n_ctx,
+                             std::clamp<std::size_t>(need / std::max<std::size_t>(1, tasks) + 1,
+                                                     16, 2000));
+    if (replay.empty()) return Status::Error("--replay: the suites have no generated task");
+  }
+  result.replay_examples = replay.size();
+  // The batch of a step: teacher examples drawn uniformly, and round(replay * batch)
+  // rehearsal examples, from a generator seeded by seed and step.
   auto source = [&](int64_t step) -> Result<std::vector<inference::TrainExample>> {
     std::mt19937_64 rng(a.seed * 0x9e3779b97f4a7c15ull ^ static_cast<std::uint64_t>(step));
     std::vector<inference::TrainExample> batch;
     for (int i = 0; i < a.batch; ++i) {
-      batch.push_back(data.examples[rng() % data.examples.size()]);
+      const bool rehearse = i < n_replay;
+      const auto& from = rehearse ? replay : data.examples;
+      batch.push_back(from[rng() % from.size()]);
       result.tokens += static_cast<int64_t>(batch.back().tokens.size());
+      if (!rehearse) result.teacher_tokens += static_cast<int64_t>(batch.back().tokens.size());
     }
     return batch;
   };
@@ -321,6 +371,7 @@ Result<TrainedStudent> train_student(const fs::path& student_file,
   const json settings = {{"data_records", records.size()}, {"examples", data.examples.size()},
                          {"steps", a.steps}, {"batch", a.batch}, {"lr", a.lr},
                          {"temperature", a.temperature}, {"alpha", a.alpha}, {"seed", a.seed},
+                         {"replay", a.replay},
                          {"student", student_file.filename().string()}};
   if (Status s = (*trainer)->SaveModel(
           out.string(), "pareto-" + tier,
@@ -362,6 +413,11 @@ int run_train(const TrainArgs& a) {
   const char* who = "pareto distill train";
   if (a.steps < 1 || a.batch < 1 || !(a.lr > 0) || a.threads < 1) {
     std::fprintf(stderr, "%s: --steps, --batch, --threads and --lr must be positive\n", who);
+    return kUsage;
+  }
+  if (!(a.replay >= 0 && a.replay < 1) || !(a.temperature > 0) || !(a.alpha >= 0 && a.alpha <= 1)) {
+    std::fprintf(stderr, "%s: --replay must lie in [0, 1), --alpha in [0, 1], --temperature > 0\n",
+                 who);
     return kUsage;
   }
   if (!a.baseline.empty() && a.baseline != "random") {
@@ -430,7 +486,8 @@ int run_train(const TrainArgs& a) {
   std::fprintf(stderr, "%s: %s on %zu teacher records of %zu tasks, %lld steps x %d\n", who,
                name.c_str(), data->records.size(), targets.size(),
                static_cast<long long>(a.steps), a.batch);
-  auto distilled = train_student(student_model->path, data->records, a, name, out / (name + ".gguf"));
+  auto distilled = train_student(student_model->path, data->records, checked->project, a, name,
+                                 out / (name + ".gguf"));
   if (!distilled.ok()) {
     std::fprintf(stderr, "%s: %s\n", who, distilled.message().c_str());
     return kRuntime;
@@ -477,8 +534,8 @@ int run_train(const TrainArgs& a) {
       return kRuntime;
     }
     const std::string random_name = name + "-random";
-    auto random = train_student(student_model->path, random_data->records, a, random_name,
-                                out / (random_name + ".gguf"));
+    auto random = train_student(student_model->path, random_data->records, checked->project, a,
+                                random_name, out / (random_name + ".gguf"));
     if (!random.ok()) {
       std::fprintf(stderr, "%s: %s\n", who, random.message().c_str());
       return kRuntime;
@@ -512,19 +569,26 @@ int run_train(const TrainArgs& a) {
                   {"batch", a.batch},
                   {"temperature", a.temperature},
                   {"alpha", a.alpha},
+                  {"replay", a.replay},
                   {"lr", a.lr}};
   for (const TrainedStudent& t : trained) {
     summary["trained"].push_back({{"tier", t.tier},
                                   {"file", t.file.string()},
                                   {"examples", t.examples},
                                   {"tokens", t.tokens},
+                                  {"teacher_tokens", t.teacher_tokens},
+                                  {"replay_examples", t.replay_examples},
                                   {"first_loss", t.first_loss},
                                   {"last_loss", t.last_loss}});
-    std::printf("wrote %s (tier %s: %zu examples, %lld tokens in %lld steps, loss %.4f -> %.4f)\n",
-                t.file.c_str(), t.tier.c_str(), t.examples, static_cast<long long>(t.tokens),
-                static_cast<long long>(a.steps), t.first_loss, t.last_loss);
+    std::printf(
+        "wrote %s (tier %s: %zu teacher examples, %lld tokens in %lld steps, %lld of them "
+        "teacher data, loss %.4f -> %.4f)\n",
+        t.file.c_str(), t.tier.c_str(), t.examples, static_cast<long long>(t.tokens),
+        static_cast<long long>(a.steps), static_cast<long long>(t.teacher_tokens), t.first_loss,
+        t.last_loss);
   }
   std::printf("wrote %s\n", tiers_out.c_str());
+  std::fflush(stdout);
   if (Status s = harness::write_json_atomically(out / "distill.json", summary); !s.ok()) {
     std::fprintf(stderr, "%s: %s\n", who, s.message().c_str());
     return kRuntime;
@@ -629,6 +693,8 @@ void add_distill_commands(CLI::App& app, int& exit_code) {
   tr->add_option("--warmup", t->warmup, "warm-up steps (default 20)");
   tr->add_option("--temperature", t->temperature, "KD temperature T (default 2)");
   tr->add_option("--alpha", t->alpha, "weight of the KD term; 1 - alpha on the hard labels (0.5)");
+  tr->add_option("--replay", t->replay,
+                 "share of each batch from fresh samples of every task, hard labels (0.25)");
   tr->add_option("--seed", t->seed, "batch order and baseline task choice (default 1)");
   tr->add_option("--threads", t->threads, "training threads (default 1; results do not change)");
   tr->add_option("--baseline", t->baseline,

@@ -59,7 +59,7 @@ TEST_F(DistillCliTest, ExportThenTrainWritesAStudentATierFileAndItsGain) {
       << e.out;
 
   CliResult t = run_pareto({"distill", "train", Path("teacher.jsonl"), Suite(), "--tier-file",
-                            Path("tiers.pareto"), "--out", Path("d"), "--steps", "3", "--batch",
+                            Path("tiers.pareto"), "--out", Path("d"), "--steps", "30", "--batch",
                             "4", "--baseline", "random", "--rerun", "targets"});
   ASSERT_EQ(t.exit_code, 0) << t.err << t.out;
   for (const char* f : {"d/flash-distilled.gguf", "d/flash-distilled-random.gguf",
@@ -69,6 +69,15 @@ TEST_F(DistillCliTest, ExportThenTrainWritesAStudentATierFileAndItsGain) {
   }
   EXPECT_NE(t.out.find("targets (120 items, 2 tasks)"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("flash-distilled minus flash-distilled-random"), std::string::npos);
+  // Training lowered the loss on the teacher data (the KD mix), for both students.
+  const auto summary = nlohmann::json::parse(read_whole_file(Path("d/distill.json")));
+  ASSERT_EQ(summary["trained"].size(), 2u);
+  for (const auto& student : summary["trained"]) {
+    EXPECT_LT(student["last_loss"].get<double>(), student["first_loss"].get<double>())
+        << student.dump();
+    EXPECT_GT(student["teacher_tokens"].get<int64_t>(), 0);
+  }
+  EXPECT_EQ(summary["random_tasks"].size(), 2u);
   const auto gain = nlohmann::json::parse(read_whole_file(Path("d/gain.json")));
   EXPECT_EQ(gain["student"], "flash");
   EXPECT_EQ(gain["groups"][0]["name"], "targets");
@@ -145,6 +154,11 @@ TEST_F(DistillCliTest, ErrorsSayWhatIsWrong) {
                  Path("o"), "--rerun", "all"},
                 2)
                 .find("--rerun"),
+            std::string::npos);
+  EXPECT_NE(err({"distill", "train", Path("empty.jsonl"), Suite(), "--tier-file", tiers, "--out",
+                 Path("o"), "--replay", "1"},
+                2)
+                .find("--replay"),
             std::string::npos);
   err({"distill"}, 2);
 }
