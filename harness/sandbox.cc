@@ -14,9 +14,11 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 namespace pareto::harness {
 namespace {
@@ -123,21 +125,48 @@ void chown_tree(const fs::path& root, uid_t uid, gid_t gid) {
   }
 }
 
-// The descriptors the reaper (see run_sandboxed) keeps, at fixed numbers, beside stdio: the
-// pipe it reports on and the workspace bwrap binds. Every other descriptor it closes.
-constexpr int kReportFd = 3;
-constexpr int kWorkspaceFd = 4;
+// The descriptors the sandbox's child hands bwrap at fixed numbers: the workspace it binds,
+// and the pipe the command's CPU time comes back on. Single digits: dash redirects no other.
+constexpr int kReportFd = 8;
+constexpr int kWorkspaceFd = 9;
 
-// What the reaper reports: first the pid of bwrap (or -errno when it could not fork), then,
-// once every process below it is gone, bwrap's wait status and the CPU time of them all.
-struct ReaperReport {
-  int status = 0;
-  struct timeval user {};
-  struct timeval system {};
-};
+// What wraps the command inside the sandbox: a shell that runs it (with the report pipe
+// closed, so the command cannot write there), then writes `times` — its children's user and
+// system time, which holds everything the command's own process tree reaped — to the pipe,
+// and exits with the command's status. bwrap's outer process exits without reaping its PID
+// namespace's init, so waiting for bwrap alone counts none of the command's CPU time, and
+// waiting for that init to be reaped costs the namespaces' teardown (tens of ms).
+constexpr const char* kTimesWrapper = "\"$@\" 8>&-; s=$?; times >&8 2>/dev/null; exit $s";
 
-double seconds(const struct timeval& t) {
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+// Seconds in one `times` figure as dash and bash write it: "1m2.345000s".
+std::optional<double> parse_times_figure(std::string_view text) {
+  const auto m = text.find('m');
+  if (m == std::string_view::npos || text.empty() || text.back() != 's') return std::nullopt;
+  double minutes = 0, seconds = 0;
+  const std::string_view min_text = text.substr(0, m);
+  const std::string_view sec_text = text.substr(m + 1, text.size() - m - 2);
+  auto [p1, e1] = std::from_chars(min_text.data(), min_text.data() + min_text.size(), minutes);
+  auto [p2, e2] = std::from_chars(sec_text.data(), sec_text.data() + sec_text.size(), seconds);
+  if (e1 != std::errc() || e2 != std::errc() || p1 != min_text.data() + min_text.size() ||
+      p2 != sec_text.data() + sec_text.size() || minutes < 0 || seconds < 0) {
+    return std::nullopt;
+  }
+  return minutes * 60 + seconds;
+}
+
+// The children's CPU seconds in `times` output (its second line: children's user, then
+// system time); nullopt for anything else.
+std::optional<double> children_cpu_seconds(std::string_view report) {
+  const auto eol = report.find('\n');
+  if (eol == std::string_view::npos) return std::nullopt;
+  std::string_view line = report.substr(eol + 1);
+  if (const auto end = line.find('\n'); end != std::string_view::npos) line = line.substr(0, end);
+  const auto space = line.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  auto user = parse_times_figure(line.substr(0, space));
+  auto system = parse_times_figure(line.substr(space + 1));
+  if (!user || !system) return std::nullopt;
+  return *user + *system;
 }
 
 bool is_symlink(const char* path) {
@@ -183,7 +212,7 @@ std::vector<std::string> bwrap_arguments(const std::string& bwrap, const Sandbox
                      "HOME", "/workspace", "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG",
                      "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1"});
   for (const auto& [key, value] : cmd.env) a.insert(a.end(), {"--setenv", key, value});
-  a.push_back("--");
+  a.insert(a.end(), {"--", "/bin/sh", "-c", kTimesWrapper, "sh"});
   a.insert(a.end(), cmd.argv.begin(), cmd.argv.end());
   return a;
 }
@@ -284,8 +313,8 @@ Result<SandboxOutcome> run_sandboxed(const SandboxCommand& cmd) {
     return static_cast<rlim_t>((ms.count() + 999) / 1000);
   };
   const rlim_t cpu = std::max<rlim_t>(1, seconds_rounded_up(cmd.limits.cpu));
-  // bwrap itself is two processes of the same user, the reaper one more when we are not
-  // root; others of the user count too.
+  // bwrap itself is two processes of the same user and the wrapping shell one more; others
+  // of the user count too.
   const rlim_t nproc = static_cast<rlim_t>(count_processes_of(run_uid) + cmd.limits.procs + 3);
   const struct rlimit limit_cpu = {cpu, cpu + 1};
   const struct rlimit limit_as = {cmd.limits.memory_bytes, cmd.limits.memory_bytes};
@@ -293,94 +322,54 @@ Result<SandboxOutcome> run_sandboxed(const SandboxCommand& cmd) {
   const struct rlimit limit_fsize = {cmd.limits.file_size_bytes, cmd.limits.file_size_bytes};
   const struct rlimit limit_core = {0, 0};
 
-  int in_pipe[2], out_pipe[2], err_pipe[2], report_pipe[2];
+  int in_pipe[2], out_pipe[2], err_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) != 0) return Status::Error("pipe: " + errno_text(errno));
   Fd in_read(in_pipe[0]), in_write(in_pipe[1]);
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return Status::Error("pipe: " + errno_text(errno));
   Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return Status::Error("pipe: " + errno_text(errno));
   Fd err_read(err_pipe[0]), err_write(err_pipe[1]);
+  int report_pipe[2];
   if (::pipe2(report_pipe, O_CLOEXEC) != 0) return Status::Error("pipe: " + errno_text(errno));
   Fd report_read(report_pipe[0]), report_write(report_pipe[1]);
 
-  // The child is a reaper: a child subreaper that starts bwrap and waits for every process
-  // below it, then reports bwrap's status and RUSAGE_CHILDREN. bwrap's outer process exits
-  // as soon as it learns the command's status, without reaping the PID namespace's init,
-  // which holds the command's CPU time; orphaned, that init is reparented to the reaper and
-  // counted there. So cpu_seconds covers the whole process tree.
   const auto start = Clock::now();
   const pid_t pid = ::fork();
   if (pid < 0) return Status::Error("fork: " + errno_text(errno));
   if (pid == 0) {
+    // The child: its own session (so the whole group can be killed), the pipes as stdio,
+    // the unprivileged user when we are root, the rlimits, then bwrap.
+    ::setsid();
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-    // The pipes as stdio, the report pipe and the workspace at their fixed numbers, nothing
-    // else: the reaper does not exec, so descriptors other threads opened (another sandbox's
-    // pipes) would otherwise stay open as long as it lives.
-    const int report_high = ::fcntl(report_pipe[1], F_DUPFD, 10);
-    const int workspace_high = ::fcntl(workspace_fd.get(), F_DUPFD, 10);
+    // The report pipe and the workspace at their fixed numbers (through copies above them,
+    // so that neither overwrites the other), without close-on-exec: bwrap passes them on.
+    const int report_high = ::fcntl(report_pipe[1], F_DUPFD_CLOEXEC, 10);
+    const int workspace_high = ::fcntl(workspace_fd.get(), F_DUPFD_CLOEXEC, 10);
     if (report_high < 0 || workspace_high < 0 || ::dup2(in_pipe[0], 0) < 0 ||
         ::dup2(out_pipe[1], 1) < 0 || ::dup2(err_pipe[1], 2) < 0 ||
         ::dup2(report_high, kReportFd) < 0 || ::dup2(workspace_high, kWorkspaceFd) < 0) {
       ::_exit(126);
     }
-    if (::close_range(kWorkspaceFd + 1, ~0U, 0) != 0) {
-      for (int fd = kWorkspaceFd + 1; fd < 65536; ++fd) ::close(fd);
-    }
-    const pid_t inner = ::fork();
-    if (inner == 0) {
-      // bwrap: its own session (so the whole group can be killed), the unprivileged user
-      // when we are root, the rlimits.
-      ::close(kReportFd);
-      ::setsid();
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (as_root) {
-        if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
-          ::_exit(126);
-        }
+    if (as_root) {
+      if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
+        ::_exit(126);
       }
-      ::setrlimit(RLIMIT_CPU, &limit_cpu);
-      ::setrlimit(RLIMIT_AS, &limit_as);
-      ::setrlimit(RLIMIT_NPROC, &limit_nproc);
-      ::setrlimit(RLIMIT_FSIZE, &limit_fsize);
-      ::setrlimit(RLIMIT_CORE, &limit_core);
-      ::execve(bwrap.c_str(), argv.data(), envp.data());
-      ::_exit(127);
     }
-    const int started = inner < 0 ? -errno : inner;
-    if (::write(kReportFd, &started, sizeof started) != sizeof started || inner < 0) ::_exit(126);
-    for (int fd = 0; fd <= kWorkspaceFd; ++fd) {
-      if (fd != kReportFd) ::close(fd);
-    }
-    ReaperReport report;
-    for (;;) {
-      int st = 0;
-      const pid_t got = ::wait4(-1, &st, 0, nullptr);
-      if (got == inner) report.status = st;
-      if (got < 0 && errno != EINTR) break;  // ECHILD: nothing is left
-    }
-    struct rusage children {};
-    ::getrusage(RUSAGE_CHILDREN, &children);
-    report.user = children.ru_utime;
-    report.system = children.ru_stime;
-    ::_exit(::write(kReportFd, &report, sizeof report) == sizeof report ? 0 : 126);
-  }
-  report_write.reset();
-  // The reaper writes bwrap's pid at once; the wall clock and the output caps kill its group.
-  int inner = 0;
-  ssize_t got_pid = 0;
-  do {
-    got_pid = ::read(report_read.get(), &inner, sizeof inner);
-  } while (got_pid < 0 && errno == EINTR);
-  if (got_pid != sizeof inner || inner <= 0) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    return Status::Error(inner < 0 ? "fork: " + errno_text(-inner)
-                                   : std::string("the sandbox's reaper did not start"));
+    ::setrlimit(RLIMIT_CPU, &limit_cpu);
+    ::setrlimit(RLIMIT_AS, &limit_as);
+    ::setrlimit(RLIMIT_NPROC, &limit_nproc);
+    ::setrlimit(RLIMIT_FSIZE, &limit_fsize);
+    ::setrlimit(RLIMIT_CORE, &limit_core);
+    ::execve(bwrap.c_str(), argv.data(), envp.data());
+    ::_exit(127);
   }
   in_read.reset();
   out_write.reset();
   err_write.reset();
+  report_write.reset();
+  // Read once at the end without waiting: the shell writes before bwrap exits, while
+  // bwrap's init may hold the pipe open a while longer.
+  ::fcntl(report_read.get(), F_SETFL, ::fcntl(report_read.get(), F_GETFL) | O_NONBLOCK);
   for (int fd : {in_write.get(), out_read.get(), err_read.get()}) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
@@ -391,11 +380,12 @@ Result<SandboxOutcome> run_sandboxed(const SandboxCommand& cmd) {
   bool wall_expired = false, output_exceeded = false, killed = false;
   const auto deadline = start + cmd.limits.wall;
   auto kill_all = [&] {
-    if (!killed) ::kill(-inner, SIGKILL);
+    if (!killed) ::kill(-pid, SIGKILL);
     killed = true;
   };
 
   int status = 0;
+  struct rusage usage {};
   bool reaped = false;
   std::array<char, 65536> buffer{};
   while (true) {
@@ -403,7 +393,7 @@ Result<SandboxOutcome> run_sandboxed(const SandboxCommand& cmd) {
     if (out_read.get() >= 0) fds.push_back({out_read.get(), POLLIN, 0});
     if (err_read.get() >= 0) fds.push_back({err_read.get(), POLLIN, 0});
     if (in_write.get() >= 0) fds.push_back({in_write.get(), POLLOUT, 0});
-    if (!reaped && ::waitpid(pid, &status, WNOHANG) == pid) reaped = true;
+    if (!reaped && ::wait4(pid, &status, WNOHANG, &usage) == pid) reaped = true;
     if (fds.empty() && reaped) break;
 
     const auto now = Clock::now();
@@ -448,12 +438,19 @@ Result<SandboxOutcome> run_sandboxed(const SandboxCommand& cmd) {
 
   SandboxOutcome outcome;
   outcome.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  // bwrap's status and the tree's CPU time, as the reaper reported them. Without a report
-  // (the reaper itself was killed) its own status stands, and no CPU time is known.
-  ReaperReport report;
-  if (::read(report_read.get(), &report, sizeof report) == sizeof report) {
-    status = report.status;
-    outcome.cpu_seconds = seconds(report.user) + seconds(report.system);
+  // bwrap's own time, and the command's tree as the wrapping shell reported it (nothing when
+  // the whole sandbox was killed before it could).
+  outcome.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                        static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  {
+    std::array<char, 256> report{};
+    const ssize_t n = ::read(report_read.get(), report.data(), report.size());
+    if (n > 0) {
+      if (auto tree =
+              children_cpu_seconds(std::string_view(report.data(), static_cast<size_t>(n)))) {
+        outcome.cpu_seconds += *tree;
+      }
+    }
   }
   outcome.stdout_text = std::move(out.text);
   outcome.stderr_text = std::move(err.text);

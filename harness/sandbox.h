@@ -61,7 +61,9 @@ struct SandboxOutcome {
   int exit_status = -1;  // the command's exit status; 128+N when signal N ended it
   int signal = 0;        // the signal that ended the command, 0 if it exited
   double wall_seconds = 0;
-  double cpu_seconds = 0;  // user + system time of everything in the sandbox
+  // User + system time of the command's process tree (what it and its descendants waited
+  // for; 10 ms resolution) and of bwrap; bwrap's alone when the sandbox was killed whole.
+  double cpu_seconds = 0;
   std::string stdout_text;
   std::string stderr_text;
   bool stdout_truncated = false;
