@@ -138,6 +138,12 @@ int export_tasks(const std::vector<harness::ExportTask>& tasks, const spec::Tier
                 r.resumed, r.drawn, r.failed, r.errors,
                 r.kept < options.per_task ? "  (fewer than asked: the teacher failed too often)"
                                           : "");
+    if (r.errors > 0) {
+      std::fprintf(stderr,
+                   "%s: %s: %zu teacher requests failed or came back without log-probabilities "
+                   "(a remote teacher must return logprobs)\n",
+                   who, r.task.c_str(), r.errors);
+    }
   }
   std::printf("wrote %s (teacher %s, top-%d)\n", out.string().c_str(),
               teacher_tier.name.c_str(), options.top_k);
