@@ -199,21 +199,32 @@ TEST(OpenAiServerTest, ConcurrentRequestsEachGetTheirOwnAnswer) {
       << metrics;
 }
 
-TEST(ContinuousBatcherTest, RequestsJoinAndLeaveWhileOthersRun) {
-  TinyModel tiny;
+// A context of `n_seq` sequences of 128 positions on one thread.
+std::unique_ptr<Context> BatcherContext(const TinyModel& tiny, int n_seq) {
   ContextOptions co;
   co.n_ctx = 128;
-  co.n_seq = 3;
+  co.n_seq = n_seq;
   co.n_threads = 1;
-  auto ctx = *Context::Create(*tiny.model, co);
+  return *Context::Create(*tiny.model, co);
+}
+
+// A request for `n` tokens of `text` that does not stop at the end token.
+BatchRequest TokensOf(const TinyModel& tiny, const std::string& text, int n) {
+  BatchRequest r;
+  r.prompt = tiny.tokenizer->Encode(text, {.add_special = true});
+  r.options.max_tokens = n;
+  r.options.stop_at_end_token = false;
+  return r;
+}
+
+TEST(ContinuousBatcherTest, RequestsJoinAndLeaveWhileOthersRun) {
+  TinyModel tiny;
+  auto ctx = BatcherContext(tiny, 3);
+  ContextOptions co;
+  co.n_ctx = 128;
+  co.n_threads = 1;
   ContinuousBatcher batcher(*ctx, *tiny.tokenizer, 4);
-  auto request = [&](const std::string& text, int n) {
-    BatchRequest r;
-    r.prompt = tiny.tokenizer->Encode(text, {.add_special = true});
-    r.options.max_tokens = n;
-    r.options.stop_at_end_token = false;
-    return r;
-  };
+  auto request = [&](const std::string& text, int n) { return TokensOf(tiny, text, n); };
   auto alone = [&](const std::string& text, int n) {
     ContextOptions one = co;
     one.n_seq = 1;
@@ -251,21 +262,10 @@ TEST(ContinuousBatcherTest, RequestsJoinAndLeaveWhileOthersRun) {
 
 TEST(ContinuousBatcherTest, LastPassNamesItsRequestsAndCancelEndsOneAtOnce) {
   TinyModel tiny;
-  ContextOptions co;
-  co.n_ctx = 128;
-  co.n_seq = 2;
-  co.n_threads = 1;
-  auto ctx = *Context::Create(*tiny.model, co);
+  auto ctx = BatcherContext(tiny, 2);
   ContinuousBatcher batcher(*ctx, *tiny.tokenizer, 64);
-  auto request = [&](const std::string& text, int n) {
-    BatchRequest r;
-    r.prompt = tiny.tokenizer->Encode(text, {.add_special = true});
-    r.options.max_tokens = n;
-    r.options.stop_at_end_token = false;
-    return r;
-  };
-  const BatchRequest first = request("the cat sat on the mat", 20);
-  const BatchRequest second = request("Hello", 20);
+  const BatchRequest first = TokensOf(tiny, "the cat sat on the mat", 20);
+  const BatchRequest second = TokensOf(tiny, "Hello", 20);
   const int first_tokens = static_cast<int>(first.prompt.size());
   const int second_tokens = static_cast<int>(second.prompt.size());
   const int64_t a = *batcher.Add(first);
