@@ -10,6 +10,7 @@
 #include "agents/driver.h"
 #include "inference/gguf.h"
 #include "spec/template.h"
+#include "suites/training.h"
 
 namespace pareto::harness {
 namespace {
@@ -182,14 +183,12 @@ Result<TrainingData> TrainingData::Create(const Recipe& recipe, const spec::Proj
   d.batch_ = recipe.batch;
   d.n_ctx_ = recipe.shape.n_ctx;
   d.data_seed_ = recipe.data_seed;
+  d.generators_ = &generators;
 
   std::map<std::string, bool> used;
   for (const auto& [id, w] : recipe.weights) used[id] = false;
   for (const spec::Suite& suite : project.suites) {
     for (const spec::Task& task : suite.tasks) {
-      for (const spec::Sample& sample : task.samples) {
-        d.eval_prompts_.insert(agents::render_prompt(task, sample).text());
-      }
       double weight = recipe.default_weight;
       for (const std::string& key : {task.id, suite.name + "/" + task.id}) {
         if (auto it = recipe.weights.find(key); it != recipe.weights.end()) {
@@ -219,6 +218,12 @@ Result<TrainingData> TrainingData::Create(const Recipe& recipe, const spec::Proj
       if (g == nullptr) {
         return Status::Error(
             fmt::format("task {}: unknown generator {}", task.id, task.source.generator));
+      }
+      if (!suites::can_train_on(task, generators)) {
+        return Status::Error(fmt::format(
+            "task {}: cannot be trained on (its samples need an `answer` field and its "
+            "evaluation seed must be below {})",
+            task.id, suites::kFirstTrainingSeed));
       }
       d.tasks_.push_back({suite.name, task.id, weight, &task, g});
     }
@@ -262,24 +267,24 @@ Result<std::vector<inference::TrainExample>> TrainingData::Batch(int64_t step) c
   for (size_t t = 0; t < tasks_.size(); ++t) {
     if (count[t] == 0) continue;
     const TrainTask& task = tasks_[t];
-    uint64_t seed = Mix(Mix(data_seed_ + t) ^ static_cast<uint64_t>(step));
-    if (seed == task.task->source.seed) ++seed;  // never the evaluation seed
-    // Twice what is needed, so dropped samples (evaluation prompts, too long) rarely leave
-    // the batch short.
-    const auto samples = task.generator->generate(task.task->source.params, seed,
-                                                  static_cast<size_t>(2 * count[t] + 2));
+    // The suites' own drawer (never an evaluation prompt); its round is mixed from the data
+    // seed, the task and the step, below 2^62 so that training seeds never wrap.
+    const uint64_t round = Mix(Mix(data_seed_ + t) ^ static_cast<uint64_t>(step)) >> 2;
+    // A few more than needed, so that examples longer than the context rarely leave the
+    // batch short.
+    const std::vector<suites::TrainingExample> drawn = suites::training_examples(
+        *task.task, *generators_, round, static_cast<size_t>(count[t] + 2));
     int taken = 0;
-    for (const spec::Sample& s : samples) {
+    for (const suites::TrainingExample& e : drawn) {
       if (taken == count[t]) break;
-      if (eval_prompts_.contains(agents::render_prompt(*task.task, s).text())) continue;
-      inference::TrainExample ex = Example(task, s.fields);
+      inference::TrainExample ex = Example(task, e.fields);
       if (ex.tokens.size() > static_cast<size_t>(n_ctx_)) continue;
       batch.push_back(std::move(ex));
       ++taken;
     }
   }
   if (batch.empty()) {
-    return Status::Error("every drawn sample was an evaluation item or longer than the context");
+    return Status::Error("every drawn sample was longer than the context");
   }
   return batch;
 }

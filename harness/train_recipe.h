@@ -14,9 +14,9 @@
 //     "type": "f32" }
 //
 // Training examples come from the suites' own tasks: every task whose samples are
-// generate(...)d is drawn from with fresh seeds (never the task's evaluation seed), and a
-// drawn sample whose prompt equals any evaluation item's prompt is dropped, so the model
-// never trains on what it is scored on. The prompt is exactly the text the single-shot
+// generate(...)d is drawn from by suites::training_examples() (suites/training.h), the one
+// drawer of training data: training seeds only, and never a sample whose prompt is one of the
+// task's evaluation prompts, so the model never trains on what it is scored on. The prompt is exactly the text the single-shot
 // driver sends in completion mode (agents::render_prompt(...).text(): the system text, a
 // blank line, the prompt), encoded as the core encodes a prompt (BOS, then its bytes); the
 // answer is `completion`
@@ -32,7 +32,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "inference/status.h"
@@ -74,7 +73,8 @@ struct TrainTask {
 
 class TrainingData {
  public:
-  // The tasks of `project` the recipe trains on (`project` must outlive the data). Errors: a weight
+  // The tasks of `project` the recipe trains on (`project` and `generators` must outlive the
+  // data). Errors: a weight
   // naming no task, a weighted task that is not generated or not in completion mode, no task at
   // all.
   static Result<TrainingData> Create(const Recipe& recipe, const spec::Project& project,
@@ -94,7 +94,7 @@ class TrainingData {
   std::shared_ptr<const inference::Tokenizer> tokenizer_;  // the byte-level vocabulary
   std::vector<TrainTask> tasks_;
   std::vector<double> cumulative_;  // of weights
-  std::unordered_set<std::string> eval_prompts_;
+  const spec::GeneratorRegistry* generators_ = nullptr;
   std::string completion_;
   int batch_ = 0;
   int n_ctx_ = 0;

@@ -12,6 +12,10 @@
 //
 // Deterministic: the same task, round and count give the same examples everywhere, and a
 // larger count extends a smaller one.
+//
+// This is the one place training examples are drawn: `pareto train` (harness/train_recipe.h)
+// takes each batch's examples from it too, with rounds mixed from the recipe's data seed, the
+// step and the task.
 #pragma once
 
 #include <cstddef>
