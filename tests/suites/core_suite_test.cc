@@ -133,6 +133,7 @@ TEST(CoreSuite, TrainingExamplesNeverRepeatAnEvaluationPrompt) {
         ASSERT_LT(next, stream.size()) << t.id << ": over a tenth of the stream is held out";
         EXPECT_EQ(e.prompt, spec::render_template(t.prompt, stream[next].fields)) << t.id;
         EXPECT_EQ(e.answer, spec::field_text(stream[next].fields["answer"])) << t.id;
+        EXPECT_EQ(e.fields, stream[next].fields) << t.id;
         ++next;
       }
       EXPECT_LT(skipped, n / 10) << t.id;
