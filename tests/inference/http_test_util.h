@@ -104,8 +104,7 @@ inline std::string HttpRequest(const std::string& method, const std::string& pat
 }
 
 // A server whose every answer is scripted: `act` gets the connection, the request's index
-// (0, 1, ...) and its text, and writes whatever it likes. Records arrival times and the
-// most connections open at once.
+// (0, 1, ...) and its text, and writes whatever it likes. Records arrival times and texts.
 class FaultServer {
  public:
   using Act = std::function<void(tcp::socket&, int, const std::string&)>;
@@ -132,7 +131,6 @@ class FaultServer {
   uint16_t port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
   int requests() const { return count_; }
-  int max_open() const { return max_open_; }
   std::vector<std::chrono::steady_clock::time_point> arrivals() const {
     std::lock_guard lock(mutex_);
     return arrivals_;
@@ -168,9 +166,6 @@ class FaultServer {
     }
   }
   void Serve(tcp::socket s) {
-    int open = ++open_;
-    for (int m = max_open_; open > m && !max_open_.compare_exchange_weak(m, open);) {
-    }
     std::string text;
     char buf[4096];
     boost::system::error_code ec;
@@ -196,7 +191,6 @@ class FaultServer {
     act_(s, index, text);
     s.shutdown(tcp::socket::shutdown_both, ec);
     s.close(ec);
-    --open_;
   }
 
   Act act_;
@@ -207,8 +201,6 @@ class FaultServer {
   std::vector<std::thread> workers_;
   std::atomic<bool> stop_{false};
   std::atomic<int> count_{0};
-  std::atomic<int> open_{0};
-  std::atomic<int> max_open_{0};
   mutable std::mutex mutex_;
   std::vector<std::chrono::steady_clock::time_point> arrivals_;
   std::vector<std::string> texts_;
