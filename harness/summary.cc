@@ -150,6 +150,11 @@ Result<GroupSummary> summarize_group(const GroupKey& key,
                                                         : clustered_mean_score(scores, clusters);
     if (!estimate.ok()) return estimate.status();
     g.score = *estimate;
+    if (!single_task && g.score->clusters >= 2) {
+      Result<ScoreEstimate> by_task = clustered_mean_score(scores, strata);
+      if (!by_task.ok()) return by_task.status();
+      g.score_clustered_by_task = *by_task;
+    }
 
     if (fewest >= 2) {
       std::vector<SampleCounts> list;
@@ -282,6 +287,10 @@ nlohmann::json to_json(const GroupSummary& g) {
     j["ci95"] = {g.score->ci.lower, g.score->ci.upper};
     j["method"] = to_string(g.score->method);
     j["clusters"] = g.score->clusters;
+    if (g.score_clustered_by_task) {
+      j["ci95_clustered_by_task"] = {g.score_clustered_by_task->ci.lower,
+                                     g.score_clustered_by_task->ci.upper};
+    }
   } else {
     j["score"] = nullptr;
     j["ci95"] = nullptr;

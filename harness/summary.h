@@ -13,7 +13,8 @@
 //  - Intervals: a task's items are independent samples (Wilson for pass/fail, Student t for
 //    partial credit), except that with repeats > 1 the repeats of one sample are clustered by
 //    sample; a suite, tag or tier mixing tasks is stratified by task (harness/stats.h says
-//    why). The method is named in the output.
+//    why), and carries its interval clustered by task as a second figure. The method is
+//    named in the output.
 //  - pass@k (unbiased, Chen et al. 2021) per task and tier when every sample has at least two
 //    repeats, for k = 1 and each of 2, 5, 10, 20, 50, 100 up to the fewest repeats of a
 //    sample (and that fewest itself); a suite, tag or tier averages over all its samples.
@@ -85,6 +86,9 @@ struct GroupSummary {
   ItemCounts counts;
   // Over the scored items (counts.total - counts.unsupported); absent when there are none.
   std::optional<ScoreEstimate> score;
+  // A group mixing tasks: the same mean with its interval clustered by task (CR1, t on
+  // G - 1), the answer to "this tier on other tasks like these" rather than "on these tasks".
+  std::optional<ScoreEstimate> score_clustered_by_task;
   int64_t tasks = 0;                    // distinct tasks in the group
   int64_t samples = 0;                  // distinct (task, sample) pairs
   int repeats = 1;                      // the most repeats of any sample

@@ -65,6 +65,18 @@ TEST(Summary, TiersAndSuitesMixingTasksAreStratifiedByTask) {
   ASSERT_NE(suite, nullptr);
   EXPECT_EQ(suite->tasks, 2);
   EXPECT_EQ(suite->score->method, IntervalMethod::kStratified);
+  // The second figure, clustered by task: two wildly different tasks make it far wider.
+  ASSERT_TRUE(suite->score_clustered_by_task);
+  Result<ScoreEstimate> clustered = clustered_mean_score(scores, strata);
+  ASSERT_TRUE(clustered.ok());
+  EXPECT_DOUBLE_EQ(suite->score_clustered_by_task->ci.lower, clustered->ci.lower);
+  EXPECT_GT(clustered->ci.upper - clustered->ci.lower,
+            2 * (expected->ci.upper - expected->ci.lower));
+  nlohmann::json j = to_json(*s);
+  const nlohmann::json& tier_json = j["tiers"]["flash"];
+  ASSERT_TRUE(tier_json.contains("ci95_clustered_by_task")) << tier_json.dump();
+  EXPECT_DOUBLE_EQ(tier_json["ci95_clustered_by_task"][0].get<double>(), clustered->ci.lower);
+  EXPECT_FALSE(j["tasks"][0].contains("ci95_clustered_by_task"));
 }
 
 TEST(Summary, UnsupportedItemsAreCountedButNotScored) {
