@@ -76,6 +76,36 @@ const spec::Tier* find_tier(const spec::Project& project, const std::string& nam
   return nullptr;
 }
 
+// The specs checked against the tier file (found as `pareto run` finds it) and the tier
+// named `name` in it; prints why not (as `who`) and returns nullopt.
+struct Checked {
+  fs::path tier_file;
+  std::vector<fs::path> spec_files;
+  spec::CheckResult checked;
+  const spec::Tier* tier = nullptr;
+};
+std::optional<Checked> check_with_tier(const std::vector<std::string>& paths,
+                                       const std::string& tier_file, const std::string& name,
+                                       const char* who) {
+  std::string error;
+  auto found = find_tier_file(tier_file, &error);
+  if (!found) {
+    std::fprintf(stderr, "%s: %s\n", who, error.c_str());
+    return std::nullopt;
+  }
+  Checked c;
+  c.tier_file = *found;
+  auto checked = check_project(paths, c.tier_file, &c.spec_files);
+  if (!checked) return std::nullopt;
+  c.checked = std::move(*checked);
+  c.tier = find_tier(c.checked.project, name);
+  if (c.tier == nullptr) {
+    std::fprintf(stderr, "%s: no tier %s in %s\n", who, name.c_str(), c.tier_file.c_str());
+    return std::nullopt;
+  }
+  return c;
+}
+
 // A task by `id` or `suite/id`.
 std::optional<harness::ExportTask> find_task(const spec::Project& project, const std::string& name) {
   for (const spec::Suite& suite : project.suites) {
@@ -214,23 +244,12 @@ int run_export(const ExportArgs& a) {
     }
   }
   if (teacher.empty()) teacher = "ultra";
-  std::string error;
-  auto tier_file = find_tier_file(a.tier_file, &error);
-  if (!tier_file) {
-    std::fprintf(stderr, "%s: %s\n", who, error.c_str());
-    return kUsage;
-  }
-  std::vector<fs::path> spec_files;
-  auto checked = check_project(a.paths, *tier_file, &spec_files);
+  std::optional<Checked> checked = check_with_tier(a.paths, a.tier_file, teacher, who);
   if (!checked) return kUsage;
-  const spec::Tier* tier = find_tier(checked->project, teacher);
-  if (tier == nullptr) {
-    std::fprintf(stderr, "%s: no tier %s in %s\n", who, teacher.c_str(), tier_file->c_str());
-    return kUsage;
-  }
+  const spec::Tier* tier = checked->tier;
   std::vector<harness::ExportTask> tasks;
   for (const std::string& n : names) {
-    auto t = find_task(checked->project, n);
+    auto t = find_task(checked->checked.project, n);
     if (!t) {
       std::fprintf(stderr, "%s: no task %s in the specs given\n", who, n.c_str());
       return kUsage;
@@ -443,20 +462,11 @@ int run_train(const TrainArgs& a) {
     std::fprintf(stderr, "%s: %s holds no teacher record\n", who, a.data.c_str());
     return kUsage;
   }
-  std::string error;
-  auto tier_file = find_tier_file(a.tier_file, &error);
-  if (!tier_file) {
-    std::fprintf(stderr, "%s: %s\n", who, error.c_str());
-    return kUsage;
-  }
-  std::vector<fs::path> spec_files;
-  auto checked = check_project(a.paths, *tier_file, &spec_files);
+  std::optional<Checked> checked = check_with_tier(a.paths, a.tier_file, a.student, who);
   if (!checked) return kUsage;
-  const spec::Tier* student = find_tier(checked->project, a.student);
-  if (student == nullptr) {
-    std::fprintf(stderr, "%s: no tier %s in %s\n", who, a.student.c_str(), tier_file->c_str());
-    return kUsage;
-  }
+  const spec::Tier* student = checked->tier;
+  const fs::path& tier_file = checked->tier_file;
+  const std::vector<fs::path>& spec_files = checked->spec_files;
   const auto* student_model = std::get_if<spec::GgufModel>(&student->model);
   if (student_model == nullptr) {
     std::fprintf(stderr, "%s: tier %s is a remote endpoint; only embedded (gguf) students can "
@@ -464,7 +474,7 @@ int run_train(const TrainArgs& a) {
     return kUsage;
   }
   const std::string name = a.name.empty() ? a.student + "-distilled" : a.name;
-  if (find_tier(checked->project, name) != nullptr) {
+  if (find_tier(checked->checked.project, name) != nullptr) {
     std::fprintf(stderr, "%s: the tier file already has a tier %s (choose --name)\n", who,
                  name.c_str());
     return kUsage;
@@ -492,7 +502,7 @@ int run_train(const TrainArgs& a) {
   std::fprintf(stderr, "%s: %s on %zu teacher records of %zu tasks, %lld steps x %d\n", who,
                name.c_str(), data->records.size(), targets.size(),
                static_cast<long long>(a.steps), a.batch);
-  auto distilled = train_student(student_model->path, data->records, checked->project, a, name,
+  auto distilled = train_student(student_model->path, data->records, checked->checked.project, a, name,
                                  out / (name + ".gguf"));
   if (!distilled.ok()) {
     std::fprintf(stderr, "%s: %s\n", who, distilled.message().c_str());
@@ -506,7 +516,7 @@ int run_train(const TrainArgs& a) {
     // many teacher records per task; trained with the same steps and batch.
     const spec::GeneratorRegistry generators = suites::builtin_generators();
     std::vector<harness::ExportTask> pool;
-    for (const spec::Suite& suite : checked->project.suites) {
+    for (const spec::Suite& suite : checked->checked.project.suites) {
       for (const spec::Task& task : suite.tasks) {
         if (suites::can_train_on(task, generators) && task.kind != spec::TaskKind::kAgent) {
           pool.push_back({&suite, &task});
@@ -518,7 +528,7 @@ int run_train(const TrainArgs& a) {
     pool.resize(std::min(pool.size(), targets.size()));
     for (const harness::ExportTask& t : pool) random_tasks.push_back(t.suite->name + "/" + t.task->id);
     const std::string teacher = a.teacher.empty() ? data->records.front().teacher.tier : a.teacher;
-    const spec::Tier* teacher_tier = find_tier(checked->project, teacher);
+    const spec::Tier* teacher_tier = find_tier(checked->checked.project, teacher);
     if (teacher_tier == nullptr) {
       std::fprintf(stderr, "%s: no teacher tier %s for the random baseline\n", who, teacher.c_str());
       return kUsage;
@@ -540,7 +550,7 @@ int run_train(const TrainArgs& a) {
       return kRuntime;
     }
     const std::string random_name = name + "-random";
-    auto random = train_student(student_model->path, random_data->records, checked->project, a,
+    auto random = train_student(student_model->path, random_data->records, checked->checked.project, a,
                                 random_name, out / (random_name + ".gguf"));
     if (!random.ok()) {
       std::fprintf(stderr, "%s: %s\n", who, random.message().c_str());
@@ -553,9 +563,9 @@ int run_train(const TrainArgs& a) {
   const fs::path tiers_out = out / "tiers.pareto";
   {
     std::ofstream f(tiers_out);
-    f << "# Written by pareto distill train: the tiers of " << fs::absolute(*tier_file).string()
+    f << "# Written by pareto distill train: the tiers of " << fs::absolute(tier_file).string()
       << ",\n# and the students distilled from " << fs::absolute(a.data).string() << ".\n";
-    f << "include \"" << fs::absolute(*tier_file).string() << "\"\n";
+    f << "include \"" << fs::absolute(tier_file).string() << "\"\n";
     for (const TrainedStudent& t : trained) {
       f << "tier " << t.tier << " { model = gguf(\"" << t.file.filename().string()
         << "\", threads = 1) }\n";
