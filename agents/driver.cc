@@ -36,6 +36,8 @@ Result<SingleShot> SingleShot::ForTask(const spec::Task& task) {
   return SingleShot(&task, std::move(*extractor));
 }
 
-Prompt SingleShot::prompt(const spec::Sample& sample) const { return render_prompt(*task_, sample); }
+Prompt SingleShot::prompt(const spec::Sample& sample) const {
+  return render_prompt(*task_, sample);
+}
 
 }  // namespace pareto::agents

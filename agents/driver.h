@@ -58,7 +58,9 @@ class SingleShot {
   static Result<SingleShot> ForTask(const spec::Task& task);
 
   Prompt prompt(const spec::Sample& sample) const;
-  ExtractedAnswer extract(std::string_view completion) const { return extractor_.extract(completion); }
+  ExtractedAnswer extract(std::string_view completion) const {
+    return extractor_.extract(completion);
+  }
 
  private:
   SingleShot(const spec::Task* task, Extractor extractor)

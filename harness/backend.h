@@ -73,9 +73,9 @@ std::string completion_prompt(const GenerationRequest& request);
 
 // One alternative at a token position.
 struct TokenAlternative {
-  std::string text;              // the token's bytes as it decodes
-  std::int32_t id = -1;          // the token id where known (embedded tiers); -1 otherwise
-  double logprob = 0;            // natural log, under the model's own distribution
+  std::string text;      // the token's bytes as it decodes
+  std::int32_t id = -1;  // the token id where known (embedded tiers); -1 otherwise
+  double logprob = 0;    // natural log, under the model's own distribution
 };
 
 // One generated token with its log-probability and the top alternatives.
@@ -93,8 +93,8 @@ struct GenerationResponse {
   std::string finish_reason;
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
-  bool tokens_counted = false;  // true: pareto counted them (the endpoint reported no usage)
-  double ttft_seconds = 0;      // to the first token
+  bool tokens_counted = false;        // true: pareto counted them (the endpoint reported no usage)
+  double ttft_seconds = 0;            // to the first token
   std::vector<double> token_seconds;  // arrival of each token (or streamed piece)
   double e2e_seconds = 0;             // to the last token, or to the error
   // Embedded tiers: what this request's forward passes cost (a batched pass shared out among
@@ -112,18 +112,18 @@ struct GenerationResponse {
 // What a tier runs, for manifests, `pareto models` and records.
 struct BackendInfo {
   std::string tier;
-  std::string kind;        // "gguf" or "openai"
-  std::string model_id;    // GGUF: the file name; remote: the endpoint's model name
-  std::string model_hash;  // GGUF: sha256 of the file; remote: empty
-  std::string location;    // GGUF: the absolute path; remote: the base URL
-  std::string arch;        // GGUF: general.architecture; remote: empty
-  std::int64_t parameters = 0;    // 0 when unknown
-  std::uint64_t bytes = 0;        // file bytes; 0 when unknown
-  std::string quantization;       // "Q4_0", "F32", ...; empty when unknown
-  std::int64_t context = 0;       // positions per sequence; 0 when unknown
-  std::string chat_format;        // how chat requests are rendered ("chatml", "completion", ...)
-  int concurrency = 1;            // calls of Generate() that may run at once
-  int max_batch = 1;              // requests one call decodes together
+  std::string kind;             // "gguf" or "openai"
+  std::string model_id;         // GGUF: the file name; remote: the endpoint's model name
+  std::string model_hash;       // GGUF: sha256 of the file; remote: empty
+  std::string location;         // GGUF: the absolute path; remote: the base URL
+  std::string arch;             // GGUF: general.architecture; remote: empty
+  std::int64_t parameters = 0;  // 0 when unknown
+  std::uint64_t bytes = 0;      // file bytes; 0 when unknown
+  std::string quantization;     // "Q4_0", "F32", ...; empty when unknown
+  std::int64_t context = 0;     // positions per sequence; 0 when unknown
+  std::string chat_format;      // how chat requests are rendered ("chatml", "completion", ...)
+  int concurrency = 1;          // calls of Generate() that may run at once
+  int max_batch = 1;            // requests one call decodes together
   std::optional<double> joules_per_token;  // declared in the tier file
 };
 

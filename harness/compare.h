@@ -8,8 +8,9 @@
 //  - Each task on each tier is compared with the paired test of harness/stats.h
 //    (compare_paired: exact McNemar for pass/fail, paired t for partial credit, clustered by
 //    sample when a task has repeats), and each tier as a whole stratified by task
-//    (compare_paired_stratified: the tasks are fixed, the items are draws from each). p-values are adjusted with Holm's method across the tasks (one family) and
-//    across the tiers (another), so testing many tasks does not manufacture a regression.
+//    (compare_paired_stratified: the tasks are fixed, the items are draws from each). p-values are
+//    adjusted with Holm's method across the tasks (one family) and across the tiers (another), so
+//    testing many tasks does not manufacture a regression.
 //  - A regression is a group whose adjusted p-value is below alpha AND whose score dropped by
 //    more than max_drop (new - base < -max_drop): significant and large enough to matter.
 //    Significant gains beyond max_drop are reported as improvements; they never fail a gate.

@@ -100,8 +100,7 @@ json alternative_json(const std::string& token, std::int32_t id, double logprob)
   return a;
 }
 
-Status alternative_from_json(const json& j, std::string& token, std::int32_t& id,
-                             double& logprob) {
+Status alternative_from_json(const json& j, std::string& token, std::int32_t& id, double& logprob) {
   if (!j.is_object()) return Status::Error("not an object");
   if (Status s = read_string(j, "token", token); !s.ok()) return s;
   if (Status s = read_int(j, "id", id, false); !s.ok()) return s;
@@ -117,7 +116,8 @@ class LineAppender {
  public:
   static Result<LineAppender> Open(const fs::path& path) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::Error(fmt::format("cannot open {}: {}", path.string(), errno_text()));
+    if (fd < 0)
+      return Status::Error(fmt::format("cannot open {}: {}", path.string(), errno_text()));
     LineAppender a(fd);
     struct stat st {};
     if (::fstat(fd, &st) != 0) return Status::Error(path.string() + ": " + errno_text());
@@ -125,13 +125,14 @@ class LineAppender {
     off_t keep = st.st_size;
     char c = 0;
     while (keep > 0) {
-      if (::pread(fd, &c, 1, keep - 1) != 1) return Status::Error(path.string() + ": " + errno_text());
+      if (::pread(fd, &c, 1, keep - 1) != 1)
+        return Status::Error(path.string() + ": " + errno_text());
       if (c == '\n') break;
       --keep;
     }
     if (keep != st.st_size && ::ftruncate(fd, keep) != 0) {
-      return Status::Error(fmt::format("cannot cut the torn last line of {}: {}", path.string(),
-                                       errno_text()));
+      return Status::Error(
+          fmt::format("cannot cut the torn last line of {}: {}", path.string(), errno_text()));
     }
     return a;
   }
@@ -239,12 +240,12 @@ Result<DistillRecord> distill_record_from_json(const json& j) {
   if (schema != kDistillSchema) {
     return Status::Error(fmt::format("schema `{}` is not {}", schema, kDistillSchema));
   }
-  for (Status s : {read_string(j, "id", r.id), read_string(j, "suite", r.suite),
-                   read_string(j, "task", r.task), read_string(j, "mode", r.mode),
-                   read_string(j, "system", r.system, false), read_string(j, "prompt", r.prompt),
-                   read_string(j, "completion", r.completion),
-                   read_string(j, "answer", r.answer, false),
-                   read_string(j, "finish_reason", r.finish_reason, false)}) {
+  for (Status s :
+       {read_string(j, "id", r.id), read_string(j, "suite", r.suite),
+        read_string(j, "task", r.task), read_string(j, "mode", r.mode),
+        read_string(j, "system", r.system, false), read_string(j, "prompt", r.prompt),
+        read_string(j, "completion", r.completion), read_string(j, "answer", r.answer, false),
+        read_string(j, "finish_reason", r.finish_reason, false)}) {
     if (!s.ok()) return s;
   }
   if (r.mode != "completion" && r.mode != "chat") {
@@ -260,7 +261,8 @@ Result<DistillRecord> distill_record_from_json(const json& j) {
   const json* sample = nullptr;
   if (Status s = need(j, "sample", &sample); !s.ok()) return s;
   if (!sample->is_object()) return Status::Error("field `sample` must be an object");
-  for (Status s : {read_int(*sample, "seed", r.sample_seed), read_int(*sample, "index", r.sample_index)}) {
+  for (Status s :
+       {read_int(*sample, "seed", r.sample_seed), read_int(*sample, "index", r.sample_index)}) {
     if (!s.ok()) return s.WithContext("sample");
   }
   if (auto it = sample->find("fields"); it != sample->end()) {
@@ -304,7 +306,8 @@ Result<DistillRecord> distill_record_from_json(const json& j) {
   const json* verdict = nullptr;
   if (Status s = need(j, "verdict", &verdict); !s.ok()) return s;
   if (!verdict->is_object()) return Status::Error("field `verdict` must be an object");
-  for (Status s : {read_bool(*verdict, "passed", r.passed), read_number(*verdict, "score", r.score)}) {
+  for (Status s :
+       {read_bool(*verdict, "passed", r.passed), read_number(*verdict, "score", r.score)}) {
     if (!s.ok()) return s.WithContext("verdict");
   }
   if (auto it = verdict->find("graders"); it != verdict->end()) {
@@ -312,10 +315,10 @@ Result<DistillRecord> distill_record_from_json(const json& j) {
     for (const json& g : *it) {
       if (!g.is_object()) return Status::Error("verdict: a grader verdict is not an object");
       GraderVerdict v;
-      for (Status s : {read_string(g, "grader", v.grader), read_bool(g, "passed", v.passed),
-                       read_number(g, "weight", v.weight, false),
-                       read_number(g, "score", v.score, false),
-                       read_string(g, "reason", v.reason, false)}) {
+      for (Status s :
+           {read_string(g, "grader", v.grader), read_bool(g, "passed", v.passed),
+            read_number(g, "weight", v.weight, false), read_number(g, "score", v.score, false),
+            read_string(g, "reason", v.reason, false)}) {
         if (!s.ok()) return s.WithContext("verdict.graders");
       }
       r.graders.push_back(std::move(v));
@@ -402,8 +405,9 @@ Result<std::vector<ExportTaskReport>> export_teacher_data(std::span<const Export
     const spec::Task& task = *et.task;
     const std::string where = fmt::format("task {}/{}", et.suite->name, task.id);
     if (!suites::can_train_on(task, generators)) {
-      return Status::Error(where + ": its samples are not drawn from a built-in generator "
-                                   "with an `answer` field, so there is nothing fresh to export");
+      return Status::Error(where +
+                           ": its samples are not drawn from a built-in generator "
+                           "with an `answer` field, so there is nothing fresh to export");
     }
     Result<agents::SingleShot> driver = agents::SingleShot::ForTask(task);
     if (!driver.ok()) return driver.status().WithContext(where);
@@ -479,15 +483,16 @@ Result<std::vector<ExportTaskReport>> export_teacher_data(std::span<const Export
         r.finish_reason = resp.finish_reason;
         for (const TokenLogprobs& t : resp.logprobs) {
           DistillToken tok{t.text, t.id, t.logprob, {}};
-          for (const TokenAlternative& a : t.top) tok.top_logprobs.push_back({a.text, a.id, a.logprob});
+          for (const TokenAlternative& a : t.top)
+            tok.top_logprobs.push_back({a.text, a.id, a.logprob});
           r.tokens.push_back(std::move(tok));
         }
         r.teacher = who;
         r.passed = true;
         r.score = grading.score;
         r.graders = std::move(grading.verdicts);
-        if (Status s = file->Append(
-                to_json(r).dump(-1, ' ', false, json::error_handler_t::replace));
+        if (Status s =
+                file->Append(to_json(r).dump(-1, ' ', false, json::error_handler_t::replace));
             !s.ok()) {
           return s;
         }
@@ -574,7 +579,8 @@ DistillExamples distill_examples(std::span<const DistillRecord> records,
 namespace {
 
 Result<ScoreEstimate> estimate(std::span<const double> scores) {
-  const bool binary = std::all_of(scores.begin(), scores.end(), [](double x) { return x == 0 || x == 1; });
+  const bool binary =
+      std::all_of(scores.begin(), scores.end(), [](double x) { return x == 0 || x == 1; });
   if (binary) {
     const auto passed = std::count(scores.begin(), scores.end(), 1.0);
     return wilson_interval(passed, static_cast<int64_t>(scores.size()));
@@ -665,9 +671,10 @@ Result<GainReport> distill_gains(std::span<const ItemRecord> records, const std:
     if (*g) report.groups.push_back(std::move(**g));
     return Status::Ok();
   };
-  for (Status s : {add("targets", [&](const std::string& t) { return target_set.contains(t); }),
-                   add("other tasks", [&](const std::string& t) { return !target_set.contains(t); }),
-                   add("all tasks", [](const std::string&) { return true; })}) {
+  for (Status s :
+       {add("targets", [&](const std::string& t) { return target_set.contains(t); }),
+        add("other tasks", [&](const std::string& t) { return !target_set.contains(t); }),
+        add("all tasks", [](const std::string&) { return true; })}) {
     if (!s.ok()) return s;
   }
   for (const std::string& t : targets) {
@@ -681,8 +688,8 @@ json to_json(const GainReport& report) {
   for (const GainGroup& g : report.groups) {
     json rows = json::array();
     for (const GainRow& r : g.rows) {
-      rows.push_back({{"tier", r.tier}, {"score", estimate_json(r.score)},
-                      {"gain", comparison_json(r.gain)}});
+      rows.push_back(
+          {{"tier", r.tier}, {"score", estimate_json(r.score)}, {"gain", comparison_json(r.gain)}});
     }
     groups.push_back({{"name", g.name},
                       {"tasks", g.tasks},

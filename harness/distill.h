@@ -28,8 +28,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,7 +49,7 @@ namespace pareto::harness {
 inline constexpr std::string_view kDistillSchema = "pareto.distill/1";
 
 struct DistillAlternative {
-  std::string token;  // its text (UTF-8; invalid bytes are replaced when written)
+  std::string token;     // its text (UTF-8; invalid bytes are replaced when written)
   std::int32_t id = -1;  // in the teacher's vocabulary; -1 where the teacher does not say
   double logprob = 0;    // natural log, the teacher's own distribution (temperature 1)
 };
@@ -77,8 +77,8 @@ struct DistillRecord {
   std::uint64_t sample_seed = 0;  // generate(..., seed): >= suites::kFirstTrainingSeed
   std::uint64_t sample_index = 0;
   nlohmann::json fields = nlohmann::json::object();  // the sample's fields
-  std::string mode;    // "completion" or "chat"
-  std::string system;  // chat: the system message (may be empty)
+  std::string mode;                                  // "completion" or "chat"
+  std::string system;                                // chat: the system message (may be empty)
   std::string prompt;  // completion: the whole text sent; chat: the user message
   std::string completion;
   std::string answer;  // what the task's extraction took from the completion
@@ -131,14 +131,14 @@ struct ExportProgress {
 };
 
 struct ExportOptions {
-  std::size_t per_task = 100;     // records to keep per task
-  std::size_t max_draws = 0;      // samples to try per task at most; 0: 4 * per_task + 32
-  int top_k = 8;                  // alternatives per token (>= 1)
-  double temperature = 0;         // the teacher's sampling temperature
-  std::uint64_t round = 0;        // training round: samples come from seed kFirstTrainingSeed + round
-  std::size_t batch = 16;         // requests per Generate() call
-  DistillTeacher teacher;         // tier, model, hash and vocabulary to record (top_k and
-                                  // temperature are filled from these options)
+  std::size_t per_task = 100;  // records to keep per task
+  std::size_t max_draws = 0;   // samples to try per task at most; 0: 4 * per_task + 32
+  int top_k = 8;               // alternatives per token (>= 1)
+  double temperature = 0;      // the teacher's sampling temperature
+  std::uint64_t round = 0;     // training round: samples come from seed kFirstTrainingSeed + round
+  std::size_t batch = 16;      // requests per Generate() call
+  DistillTeacher teacher;      // tier, model, hash and vocabulary to record (top_k and
+                               // temperature are filled from these options)
   std::function<void(const ExportProgress&)> on_progress;
 };
 
@@ -172,22 +172,22 @@ DistillExamples distill_examples(std::span<const DistillRecord> records,
 
 struct GainRow {
   std::string tier;
-  ScoreEstimate score;  // on the items every compared tier ran
+  ScoreEstimate score;    // on the items every compared tier ran
   PairedComparison gain;  // this tier minus the base student (McNemar / paired t, by item)
 };
 
 struct GainGroup {
-  std::string name;                 // "targets", "other tasks", "all tasks", or a task id
-  std::vector<std::string> tasks;   // suite/task
+  std::string name;                // "targets", "other tasks", "all tasks", or a task id
+  std::vector<std::string> tasks;  // suite/task
   std::int64_t items = 0;
-  ScoreEstimate base;               // the student before
-  std::vector<GainRow> rows;        // each distilled tier
+  ScoreEstimate base;         // the student before
+  std::vector<GainRow> rows;  // each distilled tier
 };
 
 struct GainReport {
-  std::string student;                    // the base student tier
-  std::vector<std::string> tiers;         // the distilled tiers compared with it
-  std::vector<GainGroup> groups;          // targets, other tasks, all tasks, then per target task
+  std::string student;             // the base student tier
+  std::vector<std::string> tiers;  // the distilled tiers compared with it
+  std::vector<GainGroup> groups;   // targets, other tasks, all tasks, then per target task
   // With two distilled tiers: the second minus the first on the targets (e.g. random - targeted).
   std::optional<PairedComparison> first_minus_second;
 };

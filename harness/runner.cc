@@ -64,7 +64,8 @@ json ResponseJson(const GenerationResponse& r) {
   json logprobs = json::array();
   for (const auto& t : r.logprobs) {
     json top = json::array();
-    for (const auto& a : t.top) top.push_back({{"text", a.text}, {"id", a.id}, {"logprob", a.logprob}});
+    for (const auto& a : t.top)
+      top.push_back({{"text", a.text}, {"id", a.id}, {"logprob", a.logprob}});
     logprobs.push_back({{"text", t.text}, {"id", t.id}, {"logprob", t.logprob}, {"top", top}});
   }
   json j = {{"text", r.text},
@@ -338,7 +339,8 @@ json MachineJson() {
   for (std::string line; std::getline(cpu, line);) {
     if (line.rfind("model name", 0) == 0) {
       const auto colon = line.find(':');
-      if (colon != std::string::npos) m["cpu"] = line.substr(line.find_first_not_of(' ', colon + 1));
+      if (colon != std::string::npos)
+        m["cpu"] = line.substr(line.find_first_not_of(' ', colon + 1));
       break;
     }
   }
@@ -353,26 +355,28 @@ json MachineJson() {
 }
 
 json TierJson(const BackendInfo& b) {
-  json j = {{"name", b.tier},         {"kind", b.kind},
-            {"model_id", b.model_id}, {"model_hash", b.model_hash},
-            {"location", b.location}, {"arch", b.arch},
-            {"parameters", b.parameters}, {"bytes", b.bytes},
-            {"quantization", b.quantization}, {"context", b.context},
-            {"chat_format", b.chat_format}, {"concurrency", b.concurrency},
+  json j = {{"name", b.tier},
+            {"kind", b.kind},
+            {"model_id", b.model_id},
+            {"model_hash", b.model_hash},
+            {"location", b.location},
+            {"arch", b.arch},
+            {"parameters", b.parameters},
+            {"bytes", b.bytes},
+            {"quantization", b.quantization},
+            {"context", b.context},
+            {"chat_format", b.chat_format},
+            {"concurrency", b.concurrency},
             {"max_batch", b.max_batch}};
   if (b.joules_per_token) j["joules_per_token"] = *b.joules_per_token;
   return j;
 }
 
 json PlanJson(const Plan& plan, const PlanOptions& options) {
-  json j = {{"items", plan.items.size()},
-            {"full_items", plan.full_items},
-            {"full_hash", plan.full_hash},
-            {"repeats", options.repeats},
-            {"seed", options.seed},
-            {"tiers", options.tiers},
-            {"shard", nullptr},
-            {"selection", nullptr}};
+  json j = {
+      {"items", plan.items.size()}, {"full_items", plan.full_items}, {"full_hash", plan.full_hash},
+      {"repeats", options.repeats}, {"seed", options.seed},          {"tiers", options.tiers},
+      {"shard", nullptr},           {"selection", nullptr}};
   if (options.shard) j["shard"] = fmt::format("{}/{}", options.shard->index, options.shard->count);
   if (options.selection) j["selection"] = to_json(*options.selection);
   return j;
@@ -384,8 +388,8 @@ Status SamePlan(const json& manifest, const json& plan) {
   if (!old) return Status::Error("its manifest.json has no plan");
   for (const char* key : {"full_hash", "shard", "seed", "repeats"}) {
     if (!old->contains(key) || (*old)[key] != plan[key]) {
-      return Status::Error(fmt::format("it holds a run of another plan ({}: {} there, {} now)",
-                                       key, old->contains(key) ? (*old)[key].dump() : "none",
+      return Status::Error(fmt::format("it holds a run of another plan ({}: {} there, {} now)", key,
+                                       old->contains(key) ? (*old)[key].dump() : "none",
                                        plan[key].dump()));
     }
   }
@@ -401,9 +405,9 @@ Status ReadOutDir(const fs::path& dir, const Plan& plan, const json& plan_json, 
   const bool has_results = fs::exists(results_path, ec) && fs::file_size(results_path, ec) > 0;
   if (!has_results && !fs::exists(dir / "manifest.json", ec)) return Status::Ok();
   if (!resume) {
-    return Status::Error(fmt::format(
-        "{} already holds a run; pass --resume to finish it, or choose another --out",
-        dir.string()));
+    return Status::Error(
+        fmt::format("{} already holds a run; pass --resume to finish it, or choose another --out",
+                    dir.string()));
   }
   auto old = read_manifest(dir);
   if (!old.ok()) return old.status().WithContext("cannot resume " + dir.string());
@@ -418,9 +422,10 @@ Status ReadOutDir(const fs::path& dir, const Plan& plan, const json& plan_json, 
   for (const PlanItem& item : plan.items) planned.insert(item.id);
   for (const ItemRecord& r : existing->records) {
     if (!planned.count(r.item_id)) {
-      return Status::Error(fmt::format("cannot resume {}: its results hold item {} ({}/{}), "
-                                       "which this plan does not have",
-                                       dir.string(), r.item_id, r.suite, r.task));
+      return Status::Error(
+          fmt::format("cannot resume {}: its results hold item {} ({}/{}), "
+                      "which this plan does not have",
+                      dir.string(), r.item_id, r.suite, r.task));
     }
     done->insert(r.item_id);
   }
@@ -471,9 +476,9 @@ Result<json> read_manifest(const fs::path& dir) {
 }
 
 Status write_json_atomically(const fs::path& path, const json& j) {
-  const fs::path tmp = path.parent_path() /
-                       fmt::format(".{}.tmp-{}-{}", path.filename().string(), getpid(),
-                                   std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  const fs::path tmp =
+      path.parent_path() / fmt::format(".{}.tmp-{}-{}", path.filename().string(), getpid(),
+                                       std::hash<std::thread::id>{}(std::this_thread::get_id()));
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << j.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
@@ -587,27 +592,27 @@ Result<RunReport> run_plan(const spec::Project& project, const Plan& plan,
   const bool resuming = manifest.is_object() && !manifest.empty();
   json sessions = resuming && manifest.contains("sessions") ? manifest["sessions"] : json::array();
   sessions.push_back({{"started", Utc(started_wall)}, {"resumed_items", done.size()}});
-  json next = {{"schema", kManifestSchema},
-               {"run_id", run_id},
-               {"program",
-                {{"name", "pareto"},
-                 {"version", options.program.version},
-                 {"git_commit", options.program.git_commit},
-                 {"command", options.program.command}}},
-               {"started", resuming ? manifest.value("started", Utc(started_wall))
-                                    : Utc(started_wall)},
-               {"finished", nullptr},
-               {"sessions", sessions},
-               {"plan", plan_json},
-               {"specs", specs},
-               {"tier_file", nullptr},
-               {"tiers", tiers_json},
-               {"energy",
-                {{"modelled_profile", kDefaultEnergyProfile},
-                 {"measured", options.backend.energy ? json(options.backend.energy->describe())
-                                                     : json(nullptr)}}},
-               {"cache", options.cache_dir ? json(options.cache_dir->string()) : json(nullptr)},
-               {"machine", MachineJson()}};
+  json next = {
+      {"schema", kManifestSchema},
+      {"run_id", run_id},
+      {"program",
+       {{"name", "pareto"},
+        {"version", options.program.version},
+        {"git_commit", options.program.git_commit},
+        {"command", options.program.command}}},
+      {"started", resuming ? manifest.value("started", Utc(started_wall)) : Utc(started_wall)},
+      {"finished", nullptr},
+      {"sessions", sessions},
+      {"plan", plan_json},
+      {"specs", specs},
+      {"tier_file", nullptr},
+      {"tiers", tiers_json},
+      {"energy",
+       {{"modelled_profile", kDefaultEnergyProfile},
+        {"measured",
+         options.backend.energy ? json(options.backend.energy->describe()) : json(nullptr)}}},
+      {"cache", options.cache_dir ? json(options.cache_dir->string()) : json(nullptr)},
+      {"machine", MachineJson()}};
   if (options.tier_file) {
     auto h = sha256_file(*options.tier_file);
     next["tier_file"] = {{"path", options.tier_file->string()}, {"sha256", h.ok() ? *h : ""}};
@@ -705,8 +710,9 @@ Result<RunReport> run_plan(const spec::Project& project, const Plan& plan,
     options.on_progress(progress);
   }
 
-  const int jobs = options.jobs > 0 ? options.jobs
-                                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int jobs = options.jobs > 0
+                       ? options.jobs
+                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   boost::asio::thread_pool grading(static_cast<std::size_t>(jobs));
   int model_threads = 0;
   for (const auto& [name, queue] : queues) model_threads += backends.at(name)->info().concurrency;

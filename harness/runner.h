@@ -92,8 +92,7 @@ struct RunOptions {
   // Called after each item (and once at the start) from runner threads, one call at a time.
   std::function<void(const Progress&)> on_progress;
   // Opens a tier's backend; unset: open_backend().
-  std::function<Result<std::unique_ptr<Backend>>(const spec::Tier&, const BackendOptions&)>
-      open;
+  std::function<Result<std::unique_ptr<Backend>>(const spec::Tier&, const BackendOptions&)> open;
 };
 
 struct RunReport {
@@ -104,8 +103,8 @@ struct RunReport {
 // Whether `dir` can take this plan's run: it holds nothing yet, or (with `resume`) a run of
 // the same plan. The error says what is in the way (what `pareto run` reports as a usage
 // error, before opening any model).
-Status check_out_dir(const std::filesystem::path& dir, const Plan& plan,
-                     const PlanOptions& options, bool resume);
+Status check_out_dir(const std::filesystem::path& dir, const Plan& plan, const PlanOptions& options,
+                     bool resume);
 
 // Runs the plan. Errors (a backend that does not open, DIR not writable, a DIR holding
 // another run) are returned before any item runs; once items run, every failure of an item

@@ -220,10 +220,10 @@ Result<TrainingData> TrainingData::Create(const Recipe& recipe, const spec::Proj
             fmt::format("task {}: unknown generator {}", task.id, task.source.generator));
       }
       if (!suites::can_train_on(task, generators)) {
-        return Status::Error(fmt::format(
-            "task {}: cannot be trained on (its samples need an `answer` field and its "
-            "evaluation seed must be below {})",
-            task.id, suites::kFirstTrainingSeed));
+        return Status::Error(
+            fmt::format("task {}: cannot be trained on (its samples need an `answer` field and its "
+                        "evaluation seed must be below {})",
+                        task.id, suites::kFirstTrainingSeed));
       }
       d.tasks_.push_back({suite.name, task.id, weight, &task, g});
     }

@@ -16,12 +16,12 @@
 // Training examples come from the suites' own tasks: every task whose samples are
 // generate(...)d is drawn from by suites::training_examples() (suites/training.h), the one
 // drawer of training data: training seeds only, and never a sample whose prompt is one of the
-// task's evaluation prompts, so the model never trains on what it is scored on. The prompt is exactly the text the single-shot
-// driver sends in completion mode (agents::render_prompt(...).text(): the system text, a
-// blank line, the prompt), encoded as the core encodes a prompt (BOS, then its bytes); the
-// answer is `completion`
-// rendered with the sample's fields, then EOS. Only completion-mode tasks can be trained on:
-// byte-level models have no chat template.
+// task's evaluation prompts, so the model never trains on what it is scored on. The prompt is
+// exactly the text the single-shot driver sends in completion mode
+// (agents::render_prompt(...).text(): the system text, a blank line, the prompt), encoded as the
+// core encodes a prompt (BOS, then its bytes); the answer is `completion` rendered with the
+// sample's fields, then EOS. Only completion-mode tasks can be trained on: byte-level models have
+// no chat template.
 //
 // Batch(step) is a pure function of the recipe, the checked suites and the step, which is
 // what makes a resumed run identical to an uninterrupted one.

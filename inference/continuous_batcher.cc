@@ -38,7 +38,8 @@ ContinuousBatcher::ContinuousBatcher(Context& ctx, const Tokenizer& tokenizer,
 ContinuousBatcher::~ContinuousBatcher() = default;
 
 int ContinuousBatcher::active() const {
-  return static_cast<int>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.used; }));
+  return static_cast<int>(
+      std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.used; }));
 }
 
 Result<int64_t> ContinuousBatcher::Add(BatchRequest request) {

@@ -207,8 +207,8 @@ class Net {
 
   // Forward and backward for one example: returns the summed cross-entropy of its answer
   // tokens and adds `scale` times its gradient to `grad`.
-  double LossAndGradient(const T* params, const TrainExample& ex, T scale, T* grad,
-                         Workspace<T>& w, const DistillOptions& distill) const {
+  double LossAndGradient(const T* params, const TrainExample& ex, T scale, T* grad, Workspace<T>& w,
+                         const DistillOptions& distill) const {
     const int n = static_cast<int>(ex.tokens.size());
     const int first = ex.n_prompt - 1;  // the position predicting the first answer token
     const int D = s_.n_embd, F = s_.n_ff, H = s_.n_head, KV = s_.kv_dim(), hd = s_.head_dim();
@@ -487,9 +487,9 @@ Status CheckBatch(const TrainShape& s, std::span<const TrainExample> batch) {
     for (size_t r = 0; r < ex.soft.size(); ++r) {
       const SoftTarget& t = ex.soft[r];
       if (t.ids.size() != t.logprobs.size()) {
-        return Status::Error(fmt::format(
-            "example {}, answer token {}: {} soft ids but {} log-probabilities", i, r,
-            t.ids.size(), t.logprobs.size()));
+        return Status::Error(
+            fmt::format("example {}, answer token {}: {} soft ids but {} log-probabilities", i, r,
+                        t.ids.size(), t.logprobs.size()));
       }
       for (size_t k = 0; k < t.ids.size(); ++k) {
         if (t.ids[k] < 0 || t.ids[k] >= s.n_vocab || !std::isfinite(t.logprobs[k])) {
@@ -506,8 +506,8 @@ Status CheckBatch(const TrainShape& s, std::span<const TrainExample> batch) {
 
 Status CheckDistill(const DistillOptions& d) {
   if (!(d.temperature > 0) || !std::isfinite(d.temperature)) {
-    return Status::Error(fmt::format("the distillation temperature must be positive, got {}",
-                                     d.temperature));
+    return Status::Error(
+        fmt::format("the distillation temperature must be positive, got {}", d.temperature));
   }
   if (!(d.alpha >= 0 && d.alpha <= 1)) {
     return Status::Error(fmt::format("alpha must lie in [0, 1], got {}", d.alpha));
@@ -871,10 +871,10 @@ Result<TrainShape> ShapeOf(const GgufFile& file) {
     const char* name;
     int* value;
   };
-  for (const Key& k : {Key{"embedding_length", &s.n_embd}, Key{"block_count", &s.n_layer},
-                       Key{"feed_forward_length", &s.n_ff}, Key{"attention.head_count", &s.n_head},
-                       Key{"attention.head_count_kv", &s.n_head_kv},
-                       Key{"context_length", &s.n_ctx}}) {
+  for (const Key& k :
+       {Key{"embedding_length", &s.n_embd}, Key{"block_count", &s.n_layer},
+        Key{"feed_forward_length", &s.n_ff}, Key{"attention.head_count", &s.n_head},
+        Key{"attention.head_count_kv", &s.n_head_kv}, Key{"context_length", &s.n_ctx}}) {
     Result<int64_t> v = file.GetInt(std::string("llama.") + k.name);
     if (!v.ok()) return v.status();
     if (*v < 1 || *v > (int64_t{1} << 30)) {
@@ -911,16 +911,16 @@ Result<std::unique_ptr<Trainer>> Trainer::FromModel(const std::string& model_pat
     const GgufTensorInfo* info = file->FindTensor(t.name);
     if (info == nullptr) return Status::Error(fmt::format("{}: no tensor {}", model_path, t.name));
     if (info->type != TensorType::kF32 || static_cast<size_t>(info->elements) != t.size) {
-      return Status::Error(fmt::format(
-          "{}: tensor {} is not F32 of {} elements (the trainer trains F32 files)", model_path,
-          t.name, t.size));
+      return Status::Error(
+          fmt::format("{}: tensor {} is not F32 of {} elements (the trainer trains F32 files)",
+                      model_path, t.name, t.size));
     }
     std::memcpy(st.params.data() + t.offset, file->TensorData(*info).data(),
                 t.size * sizeof(float));
   }
   if (file->tensors().size() != st.layout.size()) {
-    return Status::Error(fmt::format("{}: holds tensors a llama model of its shape does not",
-                                     model_path));
+    return Status::Error(
+        fmt::format("{}: holds tensors a llama model of its shape does not", model_path));
   }
   return trainer;
 }

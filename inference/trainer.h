@@ -121,10 +121,10 @@ struct TrainOptions {
   double beta2 = 0.99;
   double adam_eps = 1e-8;
   double weight_decay = 0.1;
-  double clip = 1.0;  // global gradient norm; <= 0: no clipping
-  uint64_t seed = 1;  // initial weights
+  double clip = 1.0;       // global gradient norm; <= 0: no clipping
+  uint64_t seed = 1;       // initial weights
   DistillOptions distill;  // for examples that carry soft targets
-  int threads = 1;    // does not change results
+  int threads = 1;         // does not change results
 };
 
 // The learning rate of step `step` (0-based) under `options`' schedule.

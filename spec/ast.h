@@ -101,10 +101,10 @@ struct Value {
   std::vector<NamedValue> entries;  // kMap: entries; kCall: named arguments (after positional)
 
   // Layout, kept so the formatter can respect the author's choice of one line or several.
-  bool multiline = false;               // kList/kMap/kCall: a line break between its tokens
-  MaybeComment open_comment;            // kList/kMap/kCall: same-line comment after the opener
-  std::vector<Comment> end_comments;    // kList/kMap/kCall: comments before the closer
-  Comments comments;                    // as an element of a list or a positional argument
+  bool multiline = false;             // kList/kMap/kCall: a line break between its tokens
+  MaybeComment open_comment;          // kList/kMap/kCall: same-line comment after the opener
+  std::vector<Comment> end_comments;  // kList/kMap/kCall: comments before the closer
+  Comments comments;                  // as an element of a list or a positional argument
 
   bool is(ValueKind k) const { return kind == k; }
   bool is_quantity() const {
@@ -135,9 +135,9 @@ enum class EntryKind {
 struct Block {
   Span span;  // from `{` to `}` inclusive
   std::vector<Entry> entries;
-  bool multiline = false;               // a line break between `{` and `}`
-  MaybeComment open_comment;            // same-line comment after `{`
-  std::vector<Comment> end_comments;    // comments after the last entry, before `}`
+  bool multiline = false;             // a line break between `{` and `}`
+  MaybeComment open_comment;          // same-line comment after `{`
+  std::vector<Comment> end_comments;  // comments after the last entry, before `}`
 
   // The first entry named `name` (field or section), or null.
   const Entry* find(std::string_view name) const;

@@ -52,9 +52,9 @@ namespace pareto::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using inference::Result;
 using inference::Status;
+using nlohmann::json;
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> out;
@@ -107,10 +107,12 @@ std::optional<Checked> check_with_tier(const std::vector<std::string>& paths,
 }
 
 // A task by `id` or `suite/id`.
-std::optional<harness::ExportTask> find_task(const spec::Project& project, const std::string& name) {
+std::optional<harness::ExportTask> find_task(const spec::Project& project,
+                                             const std::string& name) {
   for (const spec::Suite& suite : project.suites) {
     for (const spec::Task& task : suite.tasks) {
-      if (task.id == name || suite.name + "/" + task.id == name) return harness::ExportTask{&suite, &task};
+      if (task.id == name || suite.name + "/" + task.id == name)
+        return harness::ExportTask{&suite, &task};
     }
   }
   return std::nullopt;
@@ -164,10 +166,10 @@ int export_tasks(const std::vector<harness::ExportTask>& tasks, const spec::Tier
   std::printf("%-28s %6s %8s %6s %7s %7s\n", "task", "kept", "resumed", "drawn", "failed",
               "errors");
   for (const harness::ExportTaskReport& r : *reports) {
-    std::printf("%-28s %6zu %8zu %6zu %7zu %7zu%s\n", (r.suite + "/" + r.task).c_str(), r.kept,
-                r.resumed, r.drawn, r.failed, r.errors,
-                r.kept < options.per_task ? "  (fewer than asked: the teacher failed too often)"
-                                          : "");
+    std::printf(
+        "%-28s %6zu %8zu %6zu %7zu %7zu%s\n", (r.suite + "/" + r.task).c_str(), r.kept, r.resumed,
+        r.drawn, r.failed, r.errors,
+        r.kept < options.per_task ? "  (fewer than asked: the teacher failed too often)" : "");
     if (r.errors > 0) {
       std::fprintf(stderr,
                    "%s: %s: %zu teacher requests failed or came back without log-probabilities "
@@ -175,8 +177,8 @@ int export_tasks(const std::vector<harness::ExportTask>& tasks, const spec::Tier
                    who, r.task.c_str(), r.errors);
     }
   }
-  std::printf("wrote %s (teacher %s, top-%d)\n", out.string().c_str(),
-              teacher_tier.name.c_str(), options.top_k);
+  std::printf("wrote %s (teacher %s, top-%d)\n", out.string().c_str(), teacher_tier.name.c_str(),
+              options.top_k);
   std::fflush(stdout);
   return kOk;
 }
@@ -199,10 +201,12 @@ Result<std::pair<std::string, std::vector<std::string>>> read_targets(const std:
   std::error_code ec;
   if (fs::is_directory(path, ec)) path /= "targets.json";
   std::ifstream in(path);
-  if (!in) return Status::Error(fmt::format("{}: cannot read (run pareto targets first)", path.string()));
+  if (!in)
+    return Status::Error(fmt::format("{}: cannot read (run pareto targets first)", path.string()));
   json j = json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("tasks") || !j["tasks"].is_array()) {
-    return Status::Error(fmt::format("{}: not a targets.json (schema pareto.targets/1)", path.string()));
+    return Status::Error(
+        fmt::format("{}: not a targets.json (schema pareto.targets/1)", path.string()));
   }
   std::string teacher = j.value("teacher", std::string());
   std::vector<std::string> out;
@@ -216,8 +220,10 @@ Result<std::pair<std::string, std::vector<std::string>>> read_targets(const std:
 int run_export(const ExportArgs& a) {
   const char* who = "pareto distill export";
   if (a.targets.empty() == a.tasks.empty()) {
-    std::fprintf(stderr, "%s: name the tasks with --targets (targets.json or its run folder) or "
-                         "--tasks a,b (one of the two)\n", who);
+    std::fprintf(stderr,
+                 "%s: name the tasks with --targets (targets.json or its run folder) or "
+                 "--tasks a,b (one of the two)\n",
+                 who);
     return kUsage;
   }
   if (a.top_k < 1 || a.top_k > 20 || a.per_task < 1) {
@@ -238,8 +244,10 @@ int run_export(const ExportArgs& a) {
       names.resize(static_cast<std::size_t>(a.max_targets));
     }
     if (names.empty()) {
-      std::fprintf(stderr, "%s: %s names no target (every task is saturated, teacher-unreliable "
-                           "or without a gap)\n", who, a.targets.c_str());
+      std::fprintf(stderr,
+                   "%s: %s names no target (every task is saturated, teacher-unreliable "
+                   "or without a gap)\n",
+                   who, a.targets.c_str());
       return kUsage;
     }
   }
@@ -255,8 +263,10 @@ int run_export(const ExportArgs& a) {
       return kUsage;
     }
     if (!suites::can_train_on(*t->task, suites::builtin_generators())) {
-      std::fprintf(stderr, "%s: task %s: its samples are not generated, so there is nothing "
-                           "fresh to export\n", who, n.c_str());
+      std::fprintf(stderr,
+                   "%s: task %s: its samples are not generated, so there is nothing "
+                   "fresh to export\n",
+                   who, n.c_str());
       return kUsage;
     }
     tasks.push_back(*t);
@@ -361,9 +371,9 @@ Result<TrainedStudent> train_student(const fs::path& student_file,
     const std::size_t need = static_cast<std::size_t>(a.steps) * n_replay;
     std::size_t tasks = 0;
     for (const spec::Suite& s : project.suites) tasks += s.tasks.size();
-    replay = replay_examples(project, *tok, (*trainer)->shape().n_ctx,
-                             std::clamp<std::size_t>(need / std::max<std::size_t>(1, tasks) + 1,
-                                                     16, 2000));
+    replay = replay_examples(
+        project, *tok, (*trainer)->shape().n_ctx,
+        std::clamp<std::size_t>(need / std::max<std::size_t>(1, tasks) + 1, 16, 2000));
     if (replay.empty()) return Status::Error("--replay: the suites have no generated task");
   }
   result.replay_examples = replay.size();
@@ -393,9 +403,14 @@ Result<TrainedStudent> train_student(const fs::path& student_file,
                  p.tokens_per_s);
   };
   if (Status s = (*trainer)->Run(source, run, progress); !s.ok()) return s;
-  const json settings = {{"data_records", records.size()}, {"examples", data.examples.size()},
-                         {"steps", a.steps}, {"batch", a.batch}, {"lr", a.lr},
-                         {"temperature", a.temperature}, {"alpha", a.alpha}, {"seed", a.seed},
+  const json settings = {{"data_records", records.size()},
+                         {"examples", data.examples.size()},
+                         {"steps", a.steps},
+                         {"batch", a.batch},
+                         {"lr", a.lr},
+                         {"temperature", a.temperature},
+                         {"alpha", a.alpha},
+                         {"seed", a.seed},
                          {"replay", a.replay},
                          {"student", student_file.filename().string()}};
   if (Status s = (*trainer)->SaveModel(
@@ -469,8 +484,10 @@ int run_train(const TrainArgs& a) {
   const std::vector<fs::path>& spec_files = checked->spec_files;
   const auto* student_model = std::get_if<spec::GgufModel>(&student->model);
   if (student_model == nullptr) {
-    std::fprintf(stderr, "%s: tier %s is a remote endpoint; only embedded (gguf) students can "
-                         "be trained\n", who, a.student.c_str());
+    std::fprintf(stderr,
+                 "%s: tier %s is a remote endpoint; only embedded (gguf) students can "
+                 "be trained\n",
+                 who, a.student.c_str());
     return kUsage;
   }
   const std::string name = a.name.empty() ? a.student + "-distilled" : a.name;
@@ -500,10 +517,10 @@ int run_train(const TrainArgs& a) {
 
   std::vector<TrainedStudent> trained;
   std::fprintf(stderr, "%s: %s on %zu teacher records of %zu tasks, %lld steps x %d\n", who,
-               name.c_str(), data->records.size(), targets.size(),
-               static_cast<long long>(a.steps), a.batch);
-  auto distilled = train_student(student_model->path, data->records, checked->checked.project, a, name,
-                                 out / (name + ".gguf"));
+               name.c_str(), data->records.size(), targets.size(), static_cast<long long>(a.steps),
+               a.batch);
+  auto distilled = train_student(student_model->path, data->records, checked->checked.project, a,
+                                 name, out / (name + ".gguf"));
   if (!distilled.ok()) {
     std::fprintf(stderr, "%s: %s\n", who, distilled.message().c_str());
     return kRuntime;
@@ -526,11 +543,13 @@ int run_train(const TrainArgs& a) {
     std::mt19937_64 rng(a.seed);
     std::shuffle(pool.begin(), pool.end(), rng);
     pool.resize(std::min(pool.size(), targets.size()));
-    for (const harness::ExportTask& t : pool) random_tasks.push_back(t.suite->name + "/" + t.task->id);
+    for (const harness::ExportTask& t : pool)
+      random_tasks.push_back(t.suite->name + "/" + t.task->id);
     const std::string teacher = a.teacher.empty() ? data->records.front().teacher.tier : a.teacher;
     const spec::Tier* teacher_tier = find_tier(checked->checked.project, teacher);
     if (teacher_tier == nullptr) {
-      std::fprintf(stderr, "%s: no teacher tier %s for the random baseline\n", who, teacher.c_str());
+      std::fprintf(stderr, "%s: no teacher tier %s for the random baseline\n", who,
+                   teacher.c_str());
       return kUsage;
     }
     harness::ExportOptions options;
@@ -545,13 +564,14 @@ int run_train(const TrainArgs& a) {
     }
     auto random_data = harness::read_distill_file(out / "random.jsonl");
     if (!random_data.ok() || random_data->records.empty()) {
-      std::fprintf(stderr, "%s: the random baseline has no teacher data: %s\n", who,
-                   random_data.ok() ? "the teacher passed no sample" : random_data.message().c_str());
+      std::fprintf(
+          stderr, "%s: the random baseline has no teacher data: %s\n", who,
+          random_data.ok() ? "the teacher passed no sample" : random_data.message().c_str());
       return kRuntime;
     }
     const std::string random_name = name + "-random";
-    auto random = train_student(student_model->path, random_data->records, checked->checked.project, a,
-                                random_name, out / (random_name + ".gguf"));
+    auto random = train_student(student_model->path, random_data->records, checked->checked.project,
+                                a, random_name, out / (random_name + ".gguf"));
     if (!random.ok()) {
       std::fprintf(stderr, "%s: %s\n", who, random.message().c_str());
       return kRuntime;
@@ -673,7 +693,8 @@ int run_train(const TrainArgs& a) {
 }  // namespace
 
 void add_distill_commands(CLI::App& app, int& exit_code) {
-  CLI::App* distill = app.add_subcommand("distill", "export teacher data; distill embedded students");
+  CLI::App* distill =
+      app.add_subcommand("distill", "export teacher data; distill embedded students");
   distill->require_subcommand(1);
 
   auto e = std::make_shared<ExportArgs>();
@@ -715,7 +736,8 @@ void add_distill_commands(CLI::App& app, int& exit_code) {
   tr->add_option("--threads", t->threads, "training threads (default 1; results do not change)");
   tr->add_option("--baseline", t->baseline,
                  "`random`: also train on as many randomly chosen tasks, same budget");
-  tr->add_option("--teacher", t->teacher, "teacher tier for the baseline's data (default: the data's)");
+  tr->add_option("--teacher", t->teacher,
+                 "teacher tier for the baseline's data (default: the data's)");
   tr->add_option("--rerun", t->rerun, "suite (default), targets or none");
   tr->callback([t, &exit_code] { exit_code = run_train(*t); });
 }

@@ -27,8 +27,8 @@ int main(int argc, char** argv) {
       "(flash, pro, ultra), measure tokens, latency and energy, and choose what to distill.\n"
       "Exit codes: 0 ok, 1 a result failed its bar, 2 usage or spec error, 3 runtime error.",
       "pareto"};
-  app.set_version_flag("--version", std::string("pareto ") + PARETO_VERSION + " (" +
-                                        PARETO_GIT_COMMIT + ")");
+  app.set_version_flag("--version",
+                       std::string("pareto ") + PARETO_VERSION + " (" + PARETO_GIT_COMMIT + ")");
   app.require_subcommand(1);
   app.fallthrough(false);
 

@@ -40,8 +40,8 @@ namespace pareto::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using inference::Status;
+using nlohmann::json;
 
 spec::RenderOptions render_options() {
   spec::RenderOptions options;
@@ -85,9 +85,10 @@ std::optional<fs::path> find_tier_file(const std::string& given, std::string* er
   }
   std::string looked;
   for (const fs::path& c : candidates) looked += "\n  " + c.string();
-  *error = "no tier file: pass --tier-file FILE, put a tiers.pareto in the current folder, or "
-           "build the bundled default tiers; looked for:" +
-           looked;
+  *error =
+      "no tier file: pass --tier-file FILE, put a tiers.pareto in the current folder, or "
+      "build the bundled default tiers; looked for:" +
+      looked;
   return std::nullopt;
 }
 
@@ -96,8 +97,8 @@ std::optional<spec::CheckResult> check_project(const std::vector<std::string>& p
                                                const fs::path& tier_file,
                                                std::vector<fs::path>* spec_files) {
   spec::Diagnostics problems;
-  std::vector<fs::path> files = paths.empty() ? std::vector<fs::path>{}
-                                              : spec::find_spec_files(paths, problems);
+  std::vector<fs::path> files =
+      paths.empty() ? std::vector<fs::path>{} : spec::find_spec_files(paths, problems);
   std::fputs(problems.render(render_options()).c_str(), stderr);
   if (!problems.empty()) return std::nullopt;
   *spec_files = files;
@@ -174,10 +175,10 @@ class ProgressLine {
     const double rate = p.elapsed_seconds > 0 ? static_cast<double>(ran) / p.elapsed_seconds : 0;
     std::string eta = "-";
     if (rate > 0) eta = duration_text(static_cast<double>(p.total - p.done) / rate);
-    const std::string pass =
-        p.scored > 0 ? fmt::format("{:.1f}%", 100.0 * static_cast<double>(p.passed) /
-                                                  static_cast<double>(p.scored))
-                     : "-";
+    const std::string pass = p.scored > 0
+                                 ? fmt::format("{:.1f}%", 100.0 * static_cast<double>(p.passed) /
+                                                              static_cast<double>(p.scored))
+                                 : "-";
     std::fprintf(stderr, "\r\033[K%zu/%zu items  pass %s  %.1f items/s  ETA %s", p.done, p.total,
                  pass.c_str(), rate, eta.c_str());
     if (p.done == p.total) std::fputc('\n', stderr);
@@ -203,8 +204,7 @@ int run_run(const RunArgs& a) {
     return kUsage;
   }
   if (!a.baseline.empty() && !fs::exists(fs::path(a.baseline) / "results.jsonl")) {
-    std::fprintf(stderr, "pareto run: --baseline %s: no results.jsonl there\n",
-                 a.baseline.c_str());
+    std::fprintf(stderr, "pareto run: --baseline %s: no results.jsonl there\n", a.baseline.c_str());
     return kUsage;
   }
   if (a.jobs < 0 || a.batch < 1) {
@@ -277,9 +277,9 @@ int run_run(const RunArgs& a) {
     const std::time_t now = std::time(nullptr);
     std::tm tm{};
     gmtime_r(&now, &tm);
-    options.out = fs::path("runs") / fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}", tm.tm_year + 1900,
-                                                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                                                tm.tm_sec);
+    options.out =
+        fs::path("runs") / fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}", tm.tm_year + 1900,
+                                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   }
   if (Status s = harness::check_out_dir(options.out, *plan, plan_options, a.resume); !s.ok()) {
     std::fprintf(stderr, "pareto run: %s\n", s.message().c_str());
@@ -320,8 +320,7 @@ int run_run(const RunArgs& a) {
     return kFailedBar;
   }
   std::printf("no significant drop beyond %.1f points against %s (%lld paired items)\n",
-              100 * a.max_drop, a.baseline.c_str(),
-              static_cast<long long>(comparison->paired));
+              100 * a.max_drop, a.baseline.c_str(), static_cast<long long>(comparison->paired));
   return kOk;
 }
 
@@ -447,8 +446,8 @@ int run_merge(const MergeArgs& a) {
     std::fprintf(stderr, "pareto merge: writing the summary: %s\n", s.message().c_str());
     return kRuntime;
   }
-  std::printf("merged %zu runs into %s: %zu of %zu items%s\n", a.dirs.size(),
-              out.string().c_str(), records.size(), full,
+  std::printf("merged %zu runs into %s: %zu of %zu items%s\n", a.dirs.size(), out.string().c_str(),
+              records.size(), full,
               duplicates ? fmt::format(" ({} duplicates dropped)", duplicates).c_str() : "");
   if (records.size() != full) {
     std::fprintf(stderr,
@@ -537,14 +536,15 @@ int run_models(const ModelsArgs& a) {
     return failed ? kRuntime : kOk;
   }
   std::printf("tier file: %s\n", tier_file->c_str());
-  std::printf("%-8s %-7s %-10s %9s %10s %-6s %8s  %s\n", "TIER", "KIND", "ARCH", "PARAMS",
-              "BYTES", "QUANT", "CONTEXT", "MODEL");
+  std::printf("%-8s %-7s %-10s %9s %10s %-6s %8s  %s\n", "TIER", "KIND", "ARCH", "PARAMS", "BYTES",
+              "QUANT", "CONTEXT", "MODEL");
   for (const json& r : out) {
     const std::string arch = r.value("arch", "-");
     const std::string params = r.contains("parameters") ? human_count(r["parameters"]) : "-";
     const std::string bytes = r.contains("bytes") ? human_bytes(r["bytes"]) : "-";
     const std::string quant = r.value("quantization", "-");
-    const std::string context = r.contains("context") ? std::to_string(r["context"].get<long>()) : "-";
+    const std::string context =
+        r.contains("context") ? std::to_string(r["context"].get<long>()) : "-";
     std::string model = r.value("model", "");
     if (r.contains("url")) model += " at " + r["url"].get<std::string>();
     std::printf("%-8s %-7s %-10s %9s %10s %-6s %8s  %s\n", r.value("tier", "").c_str(),

@@ -54,11 +54,11 @@ TEST(FindLastNumber, TakesTheLastNumberWithSignDecimalsAndExponent) {
   EXPECT_EQ(find_last_number("in 2024, we had 1,234,567 users"), "1234567");
   EXPECT_EQ(find_last_number("list: 1,2,3"), "3");
   EXPECT_EQ(find_last_number("12345,678"), "678");
-  EXPECT_EQ(find_last_number("3-5"), "5");            // a minus between numbers is no sign
-  EXPECT_EQ(find_last_number("a-5"), "5");            // nor after a letter
+  EXPECT_EQ(find_last_number("3-5"), "5");  // a minus between numbers is no sign
+  EXPECT_EQ(find_last_number("a-5"), "5");  // nor after a letter
   EXPECT_EQ(find_last_number("(-5)"), "-5");
   EXPECT_EQ(find_last_number("x2"), "2");
-  EXPECT_EQ(find_last_number("3em wide"), "3");        // no digits after e: no exponent
+  EXPECT_EQ(find_last_number("3em wide"), "3");  // no digits after e: no exponent
   EXPECT_EQ(find_last_number("version 1.2.3"), "3");
   EXPECT_EQ(find_last_number("no digits here"), std::nullopt);
   EXPECT_EQ(find_last_number(""), std::nullopt);

@@ -36,8 +36,8 @@ class DistillCliTest : public ::testing::Test {
 
 TEST_F(DistillCliTest, ExportThenTrainWritesAStudentATierFileAndItsGain) {
   CliResult e = run_pareto({"distill", "export", Suite(), "--tasks", "missing.op,core/py.bool",
-                            "--teacher", "flash", "--tier-file", Path("tiers.pareto"),
-                            "--per-task", "4", "--top-k", "3", "--out", Path("teacher.jsonl")});
+                            "--teacher", "flash", "--tier-file", Path("tiers.pareto"), "--per-task",
+                            "4", "--top-k", "3", "--out", Path("teacher.jsonl")});
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_NE(e.out.find("core/missing.op"), std::string::npos) << e.out;
   EXPECT_NE(e.out.find("teacher flash, top-3"), std::string::npos) << e.out;
@@ -62,9 +62,9 @@ TEST_F(DistillCliTest, ExportThenTrainWritesAStudentATierFileAndItsGain) {
                             Path("tiers.pareto"), "--out", Path("d"), "--steps", "30", "--batch",
                             "4", "--baseline", "random", "--rerun", "targets"});
   ASSERT_EQ(t.exit_code, 0) << t.err << t.out;
-  for (const char* f : {"d/flash-distilled.gguf", "d/flash-distilled-random.gguf",
-                        "d/tiers.pareto", "d/distill.json", "d/random.jsonl", "d/gain.json",
-                        "d/run/results.jsonl", "d/run/summary.json"}) {
+  for (const char* f : {"d/flash-distilled.gguf", "d/flash-distilled-random.gguf", "d/tiers.pareto",
+                        "d/distill.json", "d/random.jsonl", "d/gain.json", "d/run/results.jsonl",
+                        "d/run/summary.json"}) {
     EXPECT_TRUE(fs::exists(Path(f))) << f;
   }
   EXPECT_NE(t.out.find("targets (120 items, 2 tasks)"), std::string::npos) << t.out;

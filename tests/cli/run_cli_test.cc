@@ -157,8 +157,7 @@ TEST_F(RunCliTest, MeterRaplMeasuresEveryItemOrSaysWhyNot) {
   ASSERT_EQ(measured.exit_code, 0) << measured.err;
   EXPECT_EQ(sources("m2"), std::set<std::string>{"measured:rapl"});
   const auto manifest = nlohmann::json::parse(read_whole_file(dir_ / "m2" / "manifest.json"));
-  EXPECT_NE(manifest["energy"]["measured"].get<std::string>().find("package-0"),
-            std::string::npos);
+  EXPECT_NE(manifest["energy"]["measured"].get<std::string>().find("package-0"), std::string::npos);
   EXPECT_EQ(Run({"run", "suite.pareto", "--out", "m3", "--meter", "nvml"}).exit_code, 2);
 }
 
@@ -212,8 +211,8 @@ TEST_F(RunCliTest, ABaselineGateExitsOneOnlyOnASignificantDrop) {
   }
   fs::create_directories(dir_ / "perfect");
   Write(dir_ / "perfect" / "results.jsonl", passed);
-  auto drop = Run({"run", "suite.pareto", "--out", "dropped", "--baseline", "perfect",
-                   "--max-drop", "0.1"});
+  auto drop = Run(
+      {"run", "suite.pareto", "--out", "dropped", "--baseline", "perfect", "--max-drop", "0.1"});
   EXPECT_EQ(drop.exit_code, 1) << drop.out << drop.err;
   EXPECT_NE(drop.out.find("t.cli/add"), std::string::npos) << drop.out;
   EXPECT_EQ(Run({"run", "suite.pareto", "--max-drop", "0.1"}).exit_code, 2);
@@ -252,9 +251,8 @@ task add {
   budget { max_tokens = 48 }
 }
 )");
-  const std::vector<std::string> args = {"run",     "slow.pareto", "--out",     "killed",
-                                         "--jobs",  "1",           "--batch",   "1",
-                                         "--no-cache"};
+  const std::vector<std::string> args = {"run", "slow.pareto", "--out", "killed",    "--jobs",
+                                         "1",   "--batch",     "1",     "--no-cache"};
   const pid_t pid = Spawn(args, dir_);
   ASSERT_GT(pid, 0);
   const fs::path results = dir_ / "killed" / "results.jsonl";

@@ -35,9 +35,9 @@ TEST(TierScores, CiSubsetScoresMatchTheModelCards) {
   const fs::path out =
       fs::temp_directory_path() / ("pareto-tier-scores-" + std::to_string(::getpid()));
   fs::remove_all(out);
-  CliResult r = run_pareto({"run", (root / "suites/ci").string(), "--tier-file",
-                            (models / "tiers.pareto").string(), "--out", out.string(),
-                            "--no-cache"});
+  CliResult r =
+      run_pareto({"run", (root / "suites/ci").string(), "--tier-file",
+                  (models / "tiers.pareto").string(), "--out", out.string(), "--no-cache"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json summary =
       nlohmann::json::parse(read_whole_file(out / "summary.json"), nullptr, false);

@@ -236,8 +236,10 @@ TEST_F(DistillTest, ARemoteTeacherOnLoopbackGivesTheSameRecords) {
   auto embedded = Embedded();
   ASSERT_TRUE(embedded);
   const std::vector<ExportTask> one = {tasks_[0]};
-  ASSERT_TRUE(export_teacher_data(one, **remote, generators_, dir_ / "remote.jsonl", Options(3)).ok());
-  ASSERT_TRUE(export_teacher_data(one, *embedded, generators_, dir_ / "local.jsonl", Options(3)).ok());
+  ASSERT_TRUE(
+      export_teacher_data(one, **remote, generators_, dir_ / "remote.jsonl", Options(3)).ok());
+  ASSERT_TRUE(
+      export_teacher_data(one, *embedded, generators_, dir_ / "local.jsonl", Options(3)).ok());
   const auto got = Read(dir_ / "remote.jsonl"), want = Read(dir_ / "local.jsonl");
   ASSERT_EQ(got.size(), want.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
@@ -352,8 +354,9 @@ TEST_F(DistillTest, RecordsRoundTripAndTheReaderRejectsMalformedLines) {
             std::string::npos);
   EXPECT_NE(with([](auto& k) { k["tokens"][0]["logprob"] = 0.5; }).find("tokens[0]"),
             std::string::npos);
-  EXPECT_NE(with([](auto& k) { k["tokens"][0]["top_logprobs"][1]["id"] = "x"; })
-                .find("tokens[0]: top_logprobs[1]: field `id` must be an integer"),
+  EXPECT_NE(with([](auto& k) {
+              k["tokens"][0]["top_logprobs"][1]["id"] = "x";
+            }).find("tokens[0]: top_logprobs[1]: field `id` must be an integer"),
             std::string::npos);
   EXPECT_NE(with([](auto& k) { k["verdict"].erase("passed"); }).find("verdict: missing field"),
             std::string::npos);
@@ -395,8 +398,8 @@ task fixed {
   const std::vector<fs::path> files = {spec_path};
   auto checked = spec::check_files(files, generators_, {});
   ASSERT_TRUE(checked.ok()) << checked.diagnostics.render({});
-  const std::vector<ExportTask> tasks = {{&checked.project.suites[0],
-                                          &checked.project.suites[0].tasks[0]}};
+  const std::vector<ExportTask> tasks = {
+      {&checked.project.suites[0], &checked.project.suites[0].tasks[0]}};
   auto teacher = Embedded();
   ASSERT_TRUE(teacher);
   auto r = export_teacher_data(tasks, *teacher, generators_, dir_ / "x.jsonl", Options(2));

@@ -15,7 +15,8 @@ namespace pareto::harness {
 class FakePowercap {
  public:
   FakePowercap() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "pareto-powercap-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "pareto-powercap-XXXXXX").string();
     if (::mkdtemp(pattern.data()) != nullptr) root_ = pattern;
   }
   ~FakePowercap() {

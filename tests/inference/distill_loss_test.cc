@@ -67,8 +67,9 @@ TEST(DistillLoss, IsZeroWhereTheStudentIsTheTeacher) {
   // A teacher whose top-k is its whole vocabulary, and a student with the same logits.
   const std::vector<double> z = {1.0, -0.5, 0.25};
   const double lse = std::log(std::exp(1.0) + std::exp(-0.5) + std::exp(0.25));
-  SoftTarget t{{0, 1, 2}, {static_cast<float>(1.0 - lse), static_cast<float>(-0.5 - lse),
-                           static_cast<float>(0.25 - lse)}};
+  SoftTarget t{{0, 1, 2},
+               {static_cast<float>(1.0 - lse), static_cast<float>(-0.5 - lse),
+                static_cast<float>(0.25 - lse)}};
   std::vector<double> grad(3, 0.0);
   EXPECT_NEAR(DistillLoss(z, t, 2.0, 1.0, grad.data()), 0.0, 1e-6);
   for (double g : grad) EXPECT_NEAR(g, 0.0, 1e-6);

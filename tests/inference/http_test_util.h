@@ -49,7 +49,8 @@ struct TinyModel {
       v.types.push_back(TokenType::kNormal);
     }
     v.scores.assign(v.tokens.size(), 0.0f);
-    for (size_t i = 0; i < v.tokens.size(); ++i) v.scores[i] = static_cast<float>(v.tokens[i].size());
+    for (size_t i = 0; i < v.tokens.size(); ++i)
+      v.scores[i] = static_cast<float>(v.tokens[i].size());
     v.unk = 0;
     v.bos = 1;
     v.eos = 2;

@@ -132,8 +132,7 @@ TEST(OpenAiClientTest, StreamCutMidwayIsRetried) {
   FaultServer server([](auto& s, int i, const std::string&) {
     std::string out = FaultServer::StreamHead() + Piece("fo");
     if (i > 0) {
-      out += Piece("ur") +
-             Event(R"({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})") +
+      out += Piece("ur") + Event(R"({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})") +
              Event("[DONE]");
     }
     FaultServer::Write(s, out);  // the first reply ends (connection closed) after one piece
@@ -289,7 +288,8 @@ TEST(OpenAiClientTest, RequestsPerMinuteSpacesStarts) {
 TEST(OpenAiClientTest, CountsTokensWhenTheEndpointReportsNone) {
   FaultServer server([](auto& s, int, const std::string&) {
     FaultServer::Write(
-        s, FaultServer::Reply(200, R"({"choices":[{"message":{"content":"a b c"},"finish_reason":"stop"}]})"));
+        s, FaultServer::Reply(
+               200, R"({"choices":[{"message":{"content":"a b c"},"finish_reason":"stop"}]})"));
   });
   auto o = Options(server);
   o.count_tokens = [](std::string_view text) {
@@ -311,7 +311,8 @@ TEST(OpenAiClientTest, TheApiKeyIsSentButNeverShown) {
     size_t at = request.find("Authorization: ");
     std::string auth = request.substr(at, request.find("\r\n", at) - at);
     if (i == 0) {
-      FaultServer::Write(s, FaultServer::Reply(401, R"({"error":{"message":"bad )" + auth + R"("}})"));
+      FaultServer::Write(s,
+                         FaultServer::Reply(401, R"({"error":{"message":"bad )" + auth + R"("}})"));
     } else {
       FaultServer::Write(s, FaultServer::Reply(200, R"({"choices":[{"message":{"content":")" +
                                                         auth + R"("},"finish_reason":"stop"}]})"));

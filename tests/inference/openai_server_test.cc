@@ -178,9 +178,8 @@ TEST(OpenAiServerTest, ConcurrentRequestsEachGetTheirOwnAnswer) {
   o.parallel = 4;
   Served s(o);
   auto client = s.Client(8);
-  const std::vector<std::string> prompts = {"the",      "cat",   "sat on", "mat",
-                                            "Hello",    "world", "on the", "the cat sat",
-                                            "Hello cat", "x y z"};
+  const std::vector<std::string> prompts = {"the",   "cat",    "sat on",      "mat",       "Hello",
+                                            "world", "on the", "the cat sat", "Hello cat", "x y z"};
   std::vector<std::string> want;
   for (const auto& p : prompts) want.push_back(s.Embedded({{"user", p}}, 16).text);
   std::vector<std::string> got(prompts.size());
@@ -194,8 +193,9 @@ TEST(OpenAiServerTest, ConcurrentRequestsEachGetTheirOwnAnswer) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(got, want);
   std::string metrics = s.server->MetricsText();
-  EXPECT_NE(metrics.find("pareto_http_requests_total{path=\"/v1/chat/completions\",code=\"200\"} 10"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.find("pareto_http_requests_total{path=\"/v1/chat/completions\",code=\"200\"} 10"),
+      std::string::npos)
       << metrics;
 }
 
@@ -232,7 +232,8 @@ TEST(ContinuousBatcherTest, RequestsJoinAndLeaveWhileOthersRun) {
     GenerateOptions g;
     g.max_tokens = n;
     g.stop_at_end_token = false;
-    return Generate(*c, *tiny.tokenizer, tiny.tokenizer->Encode(text, {.add_special = true}), g)->text;
+    return Generate(*c, *tiny.tokenizer, tiny.tokenizer->Encode(text, {.add_special = true}), g)
+        ->text;
   };
   std::map<int64_t, std::string> texts;
   std::vector<BatchOutcome> done;
@@ -240,7 +241,7 @@ TEST(ContinuousBatcherTest, RequestsJoinAndLeaveWhileOthersRun) {
   int64_t b = *batcher.Add(request("Hello", 12));
   batcher.Step(&done);  // prefill slices (4 tokens per pass)
   batcher.Step(&done);
-  int64_t c = *batcher.Add(request("world", 3));  // joins while the others run
+  int64_t c = *batcher.Add(request("world", 3));    // joins while the others run
   EXPECT_FALSE(batcher.Add(request("x", 1)).ok());  // every sequence is taken
   int max_active = 0;
   while (batcher.active() > 0) {
@@ -315,13 +316,18 @@ TEST(OpenAiServerTest, BadRequestsGetOpenAiStyleErrors) {
       {HttpRequest("POST", chat, "{not json"), 400, ""},
       {HttpRequest("POST", chat, "[1,2]"), 400, ""},
       {HttpRequest("POST", chat, R"({"model":"tiny"})"), 400, "messages"},
-      {HttpRequest("POST", chat, R"({"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":"x"})"),
+      {HttpRequest(
+           "POST", chat,
+           R"({"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":"x"})"),
        400, "max_tokens"},
-      {HttpRequest("POST", chat, R"({"model":"tiny","messages":[{"role":"user","content":"hi"}],"temperature":9})"),
+      {HttpRequest(
+           "POST", chat,
+           R"({"model":"tiny","messages":[{"role":"user","content":"hi"}],"temperature":9})"),
        400, "temperature"},
       {HttpRequest("POST", chat, R"({"model":"tiny","messages":[{"role":7,"content":"hi"}]})"), 400,
        "messages[0].role"},
-      {HttpRequest("POST", chat, R"({"model":"gpt-9","messages":[{"role":"user","content":"hi"}]})"),
+      {HttpRequest("POST", chat,
+                   R"({"model":"gpt-9","messages":[{"role":"user","content":"hi"}]})"),
        404, "model_not_found"},
       {HttpRequest("POST", chat, std::string(5000, ' ')), 413, "request_too_large"},
       {HttpRequest("POST", chat, std::string(200, '[')), 400, ""},
@@ -376,7 +382,8 @@ TEST(OpenAiServerTest, BearerKeyIsRequiredWhenSet) {
   o.api_key = "sk-serve-secret";
   Served s(o);
   const uint16_t port = s.server->port();
-  const std::string body = R"({"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":2})";
+  const std::string body =
+      R"({"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":2})";
   EXPECT_EQ(RawExchange(port, HttpRequest("POST", "/v1/chat/completions", body)).status, 401);
   EXPECT_EQ(RawExchange(port, HttpRequest("POST", "/v1/chat/completions", body,
                                           "Authorization: Bearer wrong\r\n"))
@@ -399,7 +406,8 @@ TEST(OpenAiServerTest, AClientThatLeavesMidStreamDoesNotDisturbOthers) {
     sock.connect({testing::net::ip::make_address("127.0.0.1"), port});
     std::string body =
         R"({"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":200,"stream":true})";
-    testing::net::write(sock, testing::net::buffer(HttpRequest("POST", "/v1/chat/completions", body)));
+    testing::net::write(sock,
+                        testing::net::buffer(HttpRequest("POST", "/v1/chat/completions", body)));
     char buf[64];
     sock.read_some(testing::net::buffer(buf));
   }  // closed after the first bytes
