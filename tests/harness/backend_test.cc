@@ -40,11 +40,7 @@ class EmbeddedBackendTest : public ::testing::Test {
     fs::create_directories(dir_);
     model_ = dir_ / "tiny.gguf";
     ASSERT_TRUE(testing::write_test_model(model_));
-    tier_.name = "flash";
-    spec::GgufModel gguf;
-    gguf.path = model_;
-    gguf.threads = 1;
-    tier_.model = gguf;
+    tier_ = testing::embedded_tier("flash", model_);
   }
   void TearDown() override { fs::remove_all(dir_); }
 

@@ -26,6 +26,7 @@
 #include "spec/checker.h"
 #include "suites/generators.h"
 #include "suites/training.h"
+#include "tests/harness/test_model.h"
 
 namespace pareto::harness {
 namespace {
@@ -54,15 +55,7 @@ class DistillTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  spec::Tier FlashTier() const {
-    spec::Tier tier;
-    tier.name = "flash";
-    spec::GgufModel gguf;
-    gguf.path = kFlash;
-    gguf.threads = 1;
-    tier.model = gguf;
-    return tier;
-  }
+  spec::Tier FlashTier() const { return testing::embedded_tier("flash", kFlash); }
   std::unique_ptr<Backend> Embedded() const {
     auto b = open_backend(FlashTier());
     EXPECT_TRUE(b.ok()) << b.message();

@@ -14,6 +14,7 @@
 #include "inference/model_builder.h"
 #include "inference/openai_server.h"
 #include "inference/tokenizer.h"
+#include "tests/harness/test_model.h"
 
 namespace pareto::harness {
 namespace {
@@ -84,12 +85,7 @@ class RemoteBackendTest : public ::testing::Test {
   }
 
   std::unique_ptr<Backend> Embedded() {
-    spec::Tier tier;
-    tier.name = "flash";
-    spec::GgufModel gguf;
-    gguf.path = path_;
-    gguf.threads = 1;
-    tier.model = gguf;
+    const spec::Tier tier = testing::embedded_tier("flash", path_);
     BackendOptions options;
     options.batch = 4;
     options.context = 256;

@@ -12,6 +12,7 @@
 
 #include "inference/gguf.h"
 #include "inference/model_builder.h"
+#include "spec/model.h"
 
 namespace pareto::testing {
 
@@ -52,6 +53,18 @@ inline bool write_test_model(const std::filesystem::path& path, std::uint64_t se
   spec.n_ctx = 512;
   spec.seed = seed;
   return write_test_model(path, spec);
+}
+
+// An embedded tier `name` on the model file `path`, decoding on one thread.
+inline pareto::spec::Tier embedded_tier(const std::string& name,
+                                        const std::filesystem::path& path) {
+  pareto::spec::Tier tier;
+  tier.name = name;
+  pareto::spec::GgufModel gguf;
+  gguf.path = path;
+  gguf.threads = 1;
+  tier.model = gguf;
+  return tier;
 }
 
 }  // namespace pareto::testing

@@ -10,21 +10,14 @@
 
 #include "inference/model_builder.h"
 #include "inference/trainer.h"
+#include "tests/inference/trainer_test_util.h"
 
 namespace pareto::inference {
 namespace {
 
-TrainShape TinyShape() {
-  TrainShape s;
-  s.n_vocab = 11;
-  s.n_embd = 8;
-  s.n_layer = 2;
-  s.n_head = 2;
-  s.n_head_kv = 1;
-  s.n_ff = 12;
-  s.n_ctx = 16;
-  return s;
-}
+using testing::GradientErrors;
+using testing::TempModelPath;
+using testing::TinyShape;
 
 SoftTarget Top3() { return {{4, 1, 9}, {-0.4f, -1.5f, -2.5f}}; }
 
@@ -93,21 +86,8 @@ TEST(DistillLoss, GradientOfEveryTensorMatchesFiniteDifferencesWithSoftTargets) 
   std::vector<double> grad;
   auto loss = LossAndGradient(shape, params, batch, &grad, distill);
   ASSERT_TRUE(loss.ok()) << loss.message();
-  for (const ParameterTensor& t : ParameterLayout(shape)) {
-    double worst = 0;
-    const size_t stride = std::max<size_t>(1, t.size / 30);
-    for (size_t j = 0; j < t.size; j += stride) {
-      const size_t i = t.offset + j;
-      const double h = 1e-5, keep = params[i];
-      params[i] = keep + h;
-      const double up = *LossAndGradient(shape, params, batch, nullptr, distill);
-      params[i] = keep - h;
-      const double down = *LossAndGradient(shape, params, batch, nullptr, distill);
-      params[i] = keep;
-      const double numeric = (up - down) / (2 * h);
-      worst = std::max(worst, std::abs(numeric - grad[i]) / std::max(1e-3, std::abs(numeric)));
-    }
-    EXPECT_LT(worst, 1e-5) << t.name;
+  for (const auto& [name, worst] : GradientErrors(shape, params, batch, grad, distill, 30)) {
+    EXPECT_LT(worst, 1e-5) << name;
   }
   // alpha = 0 is the hard-label loss exactly.
   std::vector<TrainExample> hard = batch;
@@ -152,9 +132,7 @@ TEST(DistillLoss, TrainingOnSoftTargetsLowersTheKdLossAndAModelFileTrainsOn) {
   options.distill = {.temperature = 2.0, .alpha = 1.0};
   auto fresh = Trainer::Create(shape, options);
   ASSERT_TRUE(fresh.ok()) << fresh.message();
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("distill-student-" + std::to_string(::getpid()) + ".gguf"))
-                               .string();
+  const std::string path = TempModelPath("distill-student");
   ASSERT_TRUE((*fresh)->SaveModel(path, "student", {}).ok());
   auto student = Trainer::FromModel(path, options);
   ASSERT_TRUE(student.ok()) << student.message();
@@ -177,9 +155,7 @@ TEST(DistillLoss, TrainingOnSoftTargetsLowersTheKdLossAndAModelFileTrainsOn) {
 }
 
 TEST(DistillLoss, FromModelRefusesWhatIsNotAnF32LlamaFile) {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("distill-bad-" + std::to_string(::getpid()) + ".gguf"))
-                               .string();
+  const std::string path = TempModelPath("distill-bad");
   NewModelSpec spec;
   spec.n_vocab = 300;
   spec.n_ctx = 64;

@@ -12,21 +12,14 @@
 #include "inference/context.h"
 #include "inference/model.h"
 #include "inference/tokenizer.h"
+#include "tests/inference/trainer_test_util.h"
 
 namespace pareto::inference {
 namespace {
 
-TrainShape TinyShape() {
-  TrainShape s;
-  s.n_vocab = 11;
-  s.n_embd = 8;
-  s.n_layer = 2;
-  s.n_head = 2;
-  s.n_head_kv = 1;  // grouped-query attention
-  s.n_ff = 12;
-  s.n_ctx = 16;
-  return s;
-}
+using testing::GradientErrors;
+using testing::TempModelPath;
+using testing::TinyShape;
 
 std::vector<TrainExample> TinyBatch() {
   return {{{1, 4, 2, 7, 3, 9}, 3}, {{5, 5, 0, 10, 2}, 2}, {{8, 1}, 1}};
@@ -59,12 +52,6 @@ TrainShape ByteShape() {
   return s;
 }
 
-std::string TempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          (name + "-" + std::to_string(::getpid()) + ".gguf"))
-      .string();
-}
-
 TEST(Trainer, GradientOfEveryTensorMatchesFiniteDifferences) {
   for (bool tied : {false, true}) {
     TrainShape shape = TinyShape();
@@ -82,22 +69,9 @@ TEST(Trainer, GradientOfEveryTensorMatchesFiniteDifferences) {
     ASSERT_TRUE(loss.ok()) << loss.message();
     EXPECT_GT(*loss, 0.0);
 
-    for (const ParameterTensor& t : ParameterLayout(shape)) {
-      double worst = 0;
-      // Every element for small tensors, an even spread for the others.
-      const size_t stride = std::max<size_t>(1, t.size / 40);
-      for (size_t j = 0; j < t.size; j += stride) {
-        const size_t i = t.offset + j;
-        const double h = 1e-5, keep = params[i];
-        params[i] = keep + h;
-        const double up = *LossAndGradient(shape, params, batch, nullptr);
-        params[i] = keep - h;
-        const double down = *LossAndGradient(shape, params, batch, nullptr);
-        params[i] = keep;
-        const double numeric = (up - down) / (2 * h);
-        worst = std::max(worst, std::abs(numeric - grad[i]) / std::max(1e-3, std::abs(numeric)));
-      }
-      EXPECT_LT(worst, 1e-5) << t.name << (tied ? " (tied)" : "");
+    // Every element for small tensors, an even spread for the others.
+    for (const auto& [name, worst] : GradientErrors(shape, params, batch, grad, {}, 40)) {
+      EXPECT_LT(worst, 1e-5) << name << (tied ? " (tied)" : "");
     }
   }
 }
@@ -194,7 +168,7 @@ TEST(Trainer, SameSeedSameWeightsWhateverTheThreadCount) {
 }
 
 TEST(Trainer, ResumedRunEndsWithTheSameWeights) {
-  const std::string path = TempPath("pareto-trainer-resume");
+  const std::string path = TempModelPath("pareto-trainer-resume");
   TrainOptions options;
   options.steps = 10;
   options.warmup = 3;
