@@ -248,6 +248,12 @@ void AxpyF32(Isa isa, float alpha, const float* x, float* y, int n) {
   Table(isa).axpy_f32(alpha, x, y, n);
 }
 
+void GemmAccumulateF32(Isa isa, int M, int N, int K, const float* a, size_t a_k, size_t a_m,
+                       const float* b, size_t ldb, float* c, size_t ldc) {
+  if (M <= 0 || N <= 0 || K <= 0) return;
+  Table(isa).gemm_acc_f32(M, N, K, a, a_k, a_m, b, ldb, c, ldc);
+}
+
 void AttentionScores(Isa isa, const float* q, const float* k, size_t stride, int n, int hd,
                      float scale, float* scores) {
   Table(isa).attn_scores(q, k, stride, n, hd, scale, scores);

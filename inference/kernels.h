@@ -78,6 +78,16 @@ float DotF32(Isa isa, const float* a, const float* b, int n);
 // y += alpha * x.
 void AxpyF32(Isa isa, float alpha, const float* x, float* y, int n);
 
+// C[m][j] += sum over k < K of A(k, m) * B[k][j], for m < M and j < N, where
+// A(k, m) = a[k * a_k + m * a_m] (any strides: the trainer reads one activation matrix
+// both ways) and B, C are row-major, ldb and ldc floats per row. Each element's sum runs
+// over k in order and is added to C once, on every instruction set (results differ between
+// instruction sets only by rounding). Used by the trainer's backward pass (dx = dy W,
+// dW += dy^T x), where the contraction is short and a dot-product kernel would spend its
+// time reducing.
+void GemmAccumulateF32(Isa isa, int M, int N, int K, const float* a, size_t a_k, size_t a_m,
+                       const float* b, size_t ldb, float* c, size_t ldc);
+
 // Attention over n cached positions `stride` floats apart, vectors of hd floats:
 // scores[j] = scale * q . k_j, and out = sum_j p[j] * v_j. One call per head and token
 // (not per position) keeps the query and the sum in registers.

@@ -435,6 +435,47 @@ void Axpy(float alpha, const float* x, float* y, int n) {
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
+// GemmAccumulateF32 for R rows of C from m0: 16 columns (two vectors) at a time, then the
+// rest one by one; each k broadcasts A(k, m) against B's row k.
+template <int R>
+void GemmAccRows(int m0, int N, int K, const float* a, size_t a_k, size_t a_m, const float* b,
+                 size_t ldb, float* c, size_t ldc) {
+  int j = 0;
+  for (; j + 16 <= N; j += 16) {
+    __m256 acc[R][2];
+    for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int k = 0; k < K; ++k) {
+      const float* bk = b + k * ldb + j;
+      const __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
+      const float* ak = a + k * a_k + m0 * a_m;
+      for (int r = 0; r < R; ++r) {
+        const __m256 av = _mm256_set1_ps(ak[r * a_m]);
+        acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      float* cr = c + (m0 + r) * ldc + j;
+      _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][0]));
+      _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc[r][1]));
+    }
+  }
+  for (; j < N; ++j) {
+    for (int r = 0; r < R; ++r) {
+      float sum = 0;
+      for (int k = 0; k < K; ++k) sum += a[k * a_k + (m0 + r) * a_m] * b[k * ldb + j];
+      c[(m0 + r) * ldc + j] += sum;
+    }
+  }
+}
+
+void GemmAcc(int M, int N, int K, const float* a, size_t a_k, size_t a_m, const float* b,
+             size_t ldb, float* c, size_t ldc) {
+  int m = 0;
+  for (; m + 4 <= M; m += 4) GemmAccRows<4>(m, N, K, a, a_k, a_m, b, ldb, c, ldc);
+  for (; m < M; ++m) GemmAccRows<1>(m, N, K, a, a_k, a_m, b, ldb, c, ldc);
+}
+
 void Scores(const float* q, const float* k, size_t stride, int n, int hd, float scale, float* out) {
   for (int j = 0; j < n; ++j) out[j] = scale * Dot(q, k + j * stride, hd);
 }
@@ -522,6 +563,7 @@ const KernelTable& Avx2Kernels() {
       PrepQ8,
       Dot,
       Axpy,
+      GemmAcc,
       Scores,
       Values,
       RmsNormV,

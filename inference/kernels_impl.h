@@ -72,6 +72,9 @@ struct KernelTable {
   PrepFn prep_q8;
   float (*dot_f32)(const float* a, const float* b, int n);
   void (*axpy_f32)(float alpha, const float* x, float* y, int n);
+  // GemmAccumulateF32 (kernels.h).
+  void (*gemm_acc_f32)(int M, int N, int K, const float* a, size_t a_k, size_t a_m, const float* b,
+                       size_t ldb, float* c, size_t ldc);
   // out[j] = scale * dot(q, k + j * stride) for j < n; vectors of hd floats.
   void (*attn_scores)(const float* q, const float* k, size_t stride, int n, int hd, float scale,
                       float* out);

@@ -1,5 +1,6 @@
 // The portable kernels: plain C++ over the same layouts as the SIMD ones. They are the
 // fallback on CPUs without AVX2 and the readable statement of what every kernel computes.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -222,6 +223,26 @@ void PlainAxpy(float alpha, const float* x, float* y, int n) {
   for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
+// One row of C at a time, 64 columns at a time, so B's rows are read in order.
+void PlainGemmAcc(int M, int N, int K, const float* a, size_t a_k, size_t a_m, const float* b,
+                  size_t ldb, float* c, size_t ldc) {
+  constexpr int kCols = 64;
+  float acc[kCols];
+  for (int m = 0; m < M; ++m) {
+    for (int j0 = 0; j0 < N; j0 += kCols) {
+      const int width = std::min(kCols, N - j0);
+      std::fill_n(acc, width, 0.0f);
+      for (int k = 0; k < K; ++k) {
+        const float av = a[k * a_k + m * a_m];
+        const float* bk = b + k * ldb + j0;
+        for (int j = 0; j < width; ++j) acc[j] += av * bk[j];
+      }
+      float* cr = c + m * ldc + j0;
+      for (int j = 0; j < width; ++j) cr[j] += acc[j];
+    }
+  }
+}
+
 void PlainScores(const float* q, const float* k, size_t stride, int n, int hd, float scale,
                  float* out) {
   for (int j = 0; j < n; ++j) out[j] = scale * PlainDot(q, k + j * stride, hd);
@@ -260,7 +281,8 @@ const KernelTable& PortableKernels() {
       Tile<DotF32>,        Tile<DotF16>,  Tile<DotBf16>, Tile<DotQ8_0>,
       Tile<DotQ4_0>,       Tile<DotQ4_K>, Tile<DotQ6_K>, Tile<DotQ4_0R>,
       PortableTileQ4_0x16, PrepQ8,        PlainDot,      PlainAxpy,
-      PlainScores,         PlainValues,   PlainRmsNorm,  PlainSiluMul,
+      PlainGemmAcc,        PlainScores,   PlainValues,   PlainRmsNorm,
+      PlainSiluMul,
   };
   return table;
 }

@@ -26,13 +26,33 @@ constexpr size_t kChunk = 1 << 14;
 template <typename T>
 struct Ops;
 
+// MatMul: y[t][o] = sum_i W[o][i] x[t][i] (W has `out` rows of `in` values, as GGUF stores
+// it). MatMulBackward, given dy: dx += dy W and dW += dy^T x.
 template <>
 struct Ops<float> {
   Isa isa = Isa::kPortable;
   float Dot(const float* a, const float* b, int n) const { return DotF32(isa, a, b, n); }
   void Axpy(float alpha, const float* x, float* y, int n) const { AxpyF32(isa, alpha, x, y, n); }
+  // The core's F32 tile kernel on the calling thread (the shards are what runs in parallel).
+  void MatMul(const float* W, const float* x, int n, int in, int out, float* y) const {
+    const WeightMatrix m{TensorType::kF32,
+                         reinterpret_cast<const uint8_t*>(W),
+                         out,
+                         in,
+                         static_cast<size_t>(in) * sizeof(float),
+                         WeightLayout::kFile};
+    MatMulScratch none;  // F32 activations need no preparation
+    inference::MatMul(isa, m, x, n, y, none, nullptr);
+  }
+  void MatMulBackward(const float* W, const float* x, const float* dy, int n, int in, int out,
+                      float* dx, float* dW) const {
+    const auto o = static_cast<size_t>(out), i = static_cast<size_t>(in);
+    GemmAccumulateF32(isa, n, in, out, dy, 1, o, W, i, dx, i);  // dx[t] += sum_o dy[t][o] W[o]
+    GemmAccumulateF32(isa, out, in, n, dy, o, 1, x, i, dW, i);  // dW[o] += sum_t dy[t][o] x[t]
+  }
 };
 
+// The plain loops, in double: the reference the gradient checks run.
 template <>
 struct Ops<double> {
   double Dot(const double* a, const double* b, int n) const {
@@ -42,6 +62,24 @@ struct Ops<double> {
   }
   void Axpy(double alpha, const double* x, double* y, int n) const {
     for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
+  }
+  void MatMul(const double* W, const double* x, int n, int in, int out, double* y) const {
+    for (int o = 0; o < out; ++o) {
+      for (int t = 0; t < n; ++t) {
+        y[static_cast<size_t>(t) * out + o] =
+            Dot(W + static_cast<size_t>(o) * in, x + static_cast<size_t>(t) * in, in);
+      }
+    }
+  }
+  void MatMulBackward(const double* W, const double* x, const double* dy, int n, int in, int out,
+                      double* dx, double* dW) const {
+    for (int o = 0; o < out; ++o) {
+      for (int t = 0; t < n; ++t) {
+        const double g = dy[static_cast<size_t>(t) * out + o];
+        Axpy(g, W + static_cast<size_t>(o) * in, dx + static_cast<size_t>(t) * in, in);
+        Axpy(g, x + static_cast<size_t>(t) * in, dW + static_cast<size_t>(o) * in, in);
+      }
+    }
   }
 };
 
@@ -358,32 +396,13 @@ class Net {
     }
   }
 
-  // y[t][o] = sum_i W[o][i] x[t][i]: W has `out` rows of `in` values, as GGUF stores it.
-  // Row by row of W, so each row is read once while the tokens' inputs stay in cache.
   void MatMul(const T* W, const T* x, int n, int in, int out, std::vector<T>& y) const {
     y.resize(static_cast<size_t>(n) * out);
-    for (int o = 0; o < out; ++o) {
-      const T* w = W + static_cast<size_t>(o) * in;
-      for (int t = 0; t < n; ++t) {
-        y[static_cast<size_t>(t) * out + o] = ops_.Dot(w, x + static_cast<size_t>(t) * in, in);
-      }
-    }
+    ops_.MatMul(W, x, n, in, out, y.data());
   }
-
-  // Given dy: dx += dy W and dW += dy^T x, row by row of W (each sum still runs over o, and
-  // over t, in ascending order).
   void MatMulBackward(const T* W, const T* x, const T* dy, int n, int in, int out, T* dx,
                       T* dW) const {
-    for (int o = 0; o < out; ++o) {
-      const T* w = W + static_cast<size_t>(o) * in;
-      T* dw = dW + static_cast<size_t>(o) * in;
-      for (int t = 0; t < n; ++t) {
-        const T g = dy[static_cast<size_t>(t) * out + o];
-        if (g == T(0)) continue;
-        ops_.Axpy(g, w, dx + static_cast<size_t>(t) * in, in);
-        ops_.Axpy(g, x + static_cast<size_t>(t) * in, dw, in);
-      }
-    }
+    ops_.MatMulBackward(W, x, dy, n, in, out, dx, dW);
   }
 
   // Causal attention of every head: p[h][t][j] = softmax_j(q_t . k_j / sqrt(hd)), j <= t,
@@ -657,9 +676,9 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainShape& shape,
   return std::unique_ptr<Trainer>(new Trainer(std::move(state)));
 }
 
-Result<StepStats> Trainer::Step(std::span<const TrainExample> batch) {
+// The batch's summed loss; its gradient (scaled by 1 / answer tokens) lands in st.grad.
+double Trainer::Accumulate(std::span<const TrainExample> batch) {
   State& st = *state_;
-  if (Status s = CheckBatch(st.shape, batch); !s.ok()) return s;
   const int64_t targets = TargetCount(batch);
   const int shards = static_cast<int>(std::min<size_t>(batch.size(), kMaxShards));
   st.shard_grad.resize(static_cast<size_t>(shards));
@@ -678,18 +697,43 @@ Result<StepStats> Trainer::Step(std::span<const TrainExample> batch) {
     }
   });
 
-  // Sum the shards in order, and the squared norm per fixed chunk.
+  // Sum the shards in order, per fixed chunk.
+  const int chunks = static_cast<int>((P + kChunk - 1) / kChunk);
+  st.pool->Run(chunks, [&](int c, int) {
+    const size_t begin = c * kChunk, end = std::min(P, begin + kChunk);
+    for (size_t i = begin; i < end; ++i) {
+      float sum = st.shard_grad[0][i];
+      for (int s = 1; s < shards; ++s) sum += st.shard_grad[s][i];
+      st.grad[i] = sum;
+    }
+  });
+  double loss = 0;
+  for (double l : shard_loss) loss += l;
+  return loss;
+}
+
+Result<double> Trainer::LossAndGradient(std::span<const TrainExample> batch,
+                                        std::vector<float>* grad) {
+  if (Status s = CheckBatch(state_->shape, batch); !s.ok()) return s;
+  const double loss = Accumulate(batch) / static_cast<double>(TargetCount(batch));
+  if (grad != nullptr) *grad = state_->grad;
+  return loss;
+}
+
+Result<StepStats> Trainer::Step(std::span<const TrainExample> batch) {
+  State& st = *state_;
+  if (Status s = CheckBatch(st.shape, batch); !s.ok()) return s;
+  const int64_t targets = TargetCount(batch);
+  const double loss = Accumulate(batch);
+  const size_t P = st.params.size();
+
+  // The squared norm per fixed chunk.
   const int chunks = static_cast<int>((P + kChunk - 1) / kChunk);
   std::vector<double> chunk_sq(static_cast<size_t>(chunks), 0.0);
   st.pool->Run(chunks, [&](int c, int) {
     const size_t begin = c * kChunk, end = std::min(P, begin + kChunk);
     double sq = 0;
-    for (size_t i = begin; i < end; ++i) {
-      float sum = st.shard_grad[0][i];
-      for (int s = 1; s < shards; ++s) sum += st.shard_grad[s][i];
-      st.grad[i] = sum;
-      sq += static_cast<double>(sum) * sum;
-    }
+    for (size_t i = begin; i < end; ++i) sq += static_cast<double>(st.grad[i]) * st.grad[i];
     chunk_sq[c] = sq;
   });
   double sq = 0;
@@ -733,8 +777,6 @@ Result<StepStats> Trainer::Step(std::span<const TrainExample> batch) {
   st.pool->Run(static_cast<int>(ranges.size()),
                [&](int r, int) { update(ranges[r].begin, ranges[r].end, ranges[r].decay); });
 
-  double loss = 0;
-  for (double l : shard_loss) loss += l;
   ++st.step;
   StepStats stats;
   stats.step = st.step;

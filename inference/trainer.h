@@ -187,6 +187,10 @@ class Trainer {
   // least one answer token, every token inside the vocabulary).
   Result<StepStats> Step(std::span<const TrainExample> batch);
 
+  // The batch's mean loss (as StepStats::loss) and, when `grad` is not null, its gradient
+  // laid out as parameters(): the float computation Step trains with, changing nothing.
+  Result<double> LossAndGradient(std::span<const TrainExample> batch, std::vector<float>* grad);
+
   // Steps from step() to options.steps, drawing batches from `source`, reporting progress
   // and writing checkpoints as `run` says.
   Status Run(const BatchSource& source, const RunOptions& run, const ProgressFn& progress);
@@ -207,6 +211,7 @@ class Trainer {
  private:
   struct State;
   explicit Trainer(std::unique_ptr<State> state);
+  double Accumulate(std::span<const TrainExample> batch);
   std::unique_ptr<State> state_;
 };
 

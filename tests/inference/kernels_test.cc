@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -173,6 +174,36 @@ TEST(KernelsTest, DotAndAxpyAgreeAcrossInstructionSets) {
       std::vector<float> y = b;
       AxpyF32(isa, 0.5f, a.data(), y.data(), n);
       for (int i = 0; i < n; ++i) EXPECT_FLOAT_EQ(y[i], b[i] + 0.5f * a[i]) << IsaName(isa);
+    }
+  }
+}
+
+TEST(KernelsTest, GemmAccumulateMatchesDoublePrecisionWithEitherStrideOfA) {
+  // Sizes around the blocks (4 rows; 16 / 32 columns), both ways of reading A (row-major
+  // K x M and M x K), and C's and B's rows longer than N; C keeps what it held.
+  for (auto [M, N, K] : {std::array{1, 1, 1}, std::array{4, 32, 3}, std::array{7, 33, 27},
+                         std::array{9, 15, 64}, std::array{5, 100, 2}}) {
+    for (bool a_row_major_k : {true, false}) {
+      const size_t lda = a_row_major_k ? M + 2 : K + 1;
+      const size_t a_k = a_row_major_k ? lda : 1, a_m = a_row_major_k ? 1 : lda;
+      const size_t ldb = N + 3, ldc = N + 5;
+      const std::vector<float> a = Gaussian((a_row_major_k ? K : M) * lda, 1);
+      const std::vector<float> b = Gaussian(K * ldb, 2), c0 = Gaussian(M * ldc, 3);
+      for (Isa isa : AvailableIsas()) {
+        std::vector<float> c = c0;
+        GemmAccumulateF32(isa, M, N, K, a.data(), a_k, a_m, b.data(), ldb, c.data(), ldc);
+        for (int m = 0; m < M; ++m) {
+          for (size_t j = 0; j < ldc; ++j) {
+            double want = c0[m * ldc + j];
+            if (j < static_cast<size_t>(N)) {
+              for (int k = 0; k < K; ++k) want += double{a[k * a_k + m * a_m]} * b[k * ldb + j];
+            }
+            EXPECT_NEAR(c[m * ldc + j], want, 1e-5 * (K + 1))
+                << IsaName(isa) << " M=" << M << " N=" << N << " K=" << K << " m=" << m
+                << " j=" << j;
+          }
+        }
+      }
     }
   }
 }
