@@ -53,8 +53,9 @@ std::optional<GgufModel> read_gguf(FileScope& s, const Value& call) {
 }
 
 std::optional<OpenAiModel> read_openai(FileScope& s, const Value& call) {
-  const Param params[] = {{"url", true, true}, {"name", false, true}, {"api_key_env"}, {"context"},
-                          {"timeout"},         {"max_retries"},       {"headers"}};
+  const Param params[] = {
+      {"url", true, true}, {"name", false, true}, {"api_key_env"}, {"context"},
+      {"timeout"},         {"max_retries"},       {"headers"},     {"requests_per_minute"}};
   auto a = bind_args(s, call, params, "openai");
   bool ok = a.ok;
   OpenAiModel m;
@@ -124,6 +125,21 @@ std::optional<OpenAiModel> read_openai(FileScope& s, const Value& call) {
       s.error(v.span, fmt::format("`headers` must be a map of strings, not {}", a_kind(v)));
       ok = false;
     }
+  }
+  if (a[7] != nullptr) {
+    // A rate of requests, not a count: fractions (0.5 = one every two minutes) are fine.
+    constexpr double kMaxRpm = 1'000'000;
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    auto rpm = read_number(s, *a[7], "`requests_per_minute`", -kInf, kInf);
+    if (rpm && !(*rpm > 0 && *rpm <= kMaxRpm)) {
+      s.error(a[7]->span,
+              fmt::format("`requests_per_minute` must be more than 0 and at most {}, not {}",
+                          kMaxRpm, *rpm),
+              "leave it out for no rate limit");
+      rpm.reset();
+    }
+    m.requests_per_minute = rpm;
+    ok = ok && rpm.has_value();
   }
   if (!ok) return std::nullopt;
   return m;

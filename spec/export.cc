@@ -179,6 +179,7 @@ json tier_json(const Tier& tier, const ExportOptions& options) {
              {"context", or_null(o.context)},
              {"timeout_ns", ns_or_null(o.timeout)},
              {"max_retries", o.max_retries},
+             {"requests_per_minute", or_null(o.requests_per_minute)},
              {"headers", headers}};
   }
   return {{"name", tier.name},

@@ -256,6 +256,7 @@ struct OpenAiModel {
   std::optional<std::int64_t> context;  // context length, when known
   std::optional<std::chrono::nanoseconds> timeout;  // per request
   int max_retries = 3;
+  std::optional<double> requests_per_minute;   // > 0: request starts spaced 60/rpm s apart
   std::map<std::string, std::string> headers;  // extra HTTP headers
 };
 

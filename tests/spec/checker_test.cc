@@ -870,6 +870,33 @@ tier c { model = gguf("y") }
                                        "3:43: `concurrency` must be from 1 to 4096, not 0"));
 }
 
+TEST(Tiers, OpenAiRequestsPerMinuteIsAPositiveRate) {
+  auto r = check_text(R"x(tier a { model = openai(url = "http://x/v1", name = "m", requests_per_minute = 600) }
+tier b { model = openai(url = "http://x/v1", name = "m", requests_per_minute = 0.5) }
+tier c { model = openai(url = "http://x/v1", name = "m") }
+)x");
+  ASSERT_TRUE(r.ok()) << r.diagnostics.render();
+  ASSERT_EQ(r.project.tiers.size(), 3u);
+  EXPECT_EQ(std::get<OpenAiModel>(r.project.tiers[0].model).requests_per_minute, 600.0);
+  EXPECT_EQ(std::get<OpenAiModel>(r.project.tiers[1].model).requests_per_minute, 0.5);
+  EXPECT_FALSE(std::get<OpenAiModel>(r.project.tiers[2].model).requests_per_minute.has_value());
+
+  auto bad = check_text(R"x(tier a { model = openai(url = "http://x", name = "m", requests_per_minute = 0) }
+tier b { model = openai(url = "http://x", name = "m", requests_per_minute = -3) }
+tier c { model = openai(url = "http://x", name = "m", requests_per_minute = "60") }
+tier d { model = openai(url = "http://x", name = "m", requests_per_minute = 2000000) }
+tier e { model = openai(url = "http://x", name = "m", requests_per_minit = 60) }
+)x");
+  EXPECT_THAT(
+      messages(bad),
+      ElementsAre(
+          "1:77: `requests_per_minute` must be more than 0 and at most 1000000, not 0",
+          "2:77: `requests_per_minute` must be more than 0 and at most 1000000, not -3",
+          "3:77: `requests_per_minute` must be a number, not a string",
+          "4:77: `requests_per_minute` must be more than 0 and at most 1000000, not 2000000",
+          "5:55: `openai` has no parameter `requests_per_minit`"));
+}
+
 TEST(Tiers, DuplicateTierName) {
   auto r = check_text("tier a { model = gguf(\"x\") }\ntier a { model = gguf(\"y\") }\n");
   EXPECT_THAT(messages(r), ElementsAre("2:6: tier `a` is defined twice"));
