@@ -94,6 +94,10 @@ struct GenerationResponse {
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
   bool tokens_counted = false;        // true: pareto counted them (the endpoint reported no usage)
+  // false: nobody could count the prompt (a remote endpoint that reports no usage, and no
+  // tokenizer for its model); prompt_tokens is then 0 and means nothing. Completion tokens
+  // are then the streamed pieces (or logprob entries), which may each hold several tokens.
+  bool prompt_tokens_known = true;
   double ttft_seconds = 0;            // to the first token
   std::vector<double> token_seconds;  // arrival of each token (or streamed piece)
   double e2e_seconds = 0;             // to the last token, or to the error

@@ -40,6 +40,15 @@ Status read_field(const json& object, const char* key, T& out) {
   return Status::Ok();
 }
 
+// How the counts were had, for readers of results.jsonl: "reported" (the endpoint's usage),
+// "tokenizer" (pareto counted with the model's tokenizer), "pieces" (an endpoint that
+// reported no usage and whose tokenizer pareto lacks: completion tokens are the streamed
+// pieces, the prompt's count is unknown). Derived from the record, never read back.
+std::string_view tokens_source(const ItemRecord& r) {
+  if (!r.tokens_counted) return "reported";
+  return r.prompt_tokens_known ? "tokenizer" : "pieces";
+}
+
 json verdict_json(const GraderVerdict& v) {
   return {{"grader", v.grader},
           {"weight", v.weight},
@@ -129,9 +138,10 @@ nlohmann::json to_json(const ItemRecord& r) {
       {"overruns", r.overruns},
       {"error", r.error},
       {"tokens",
-       {{"prompt", r.prompt_tokens},
+       {{"prompt", r.prompt_tokens_known ? json(r.prompt_tokens) : json(nullptr)},
         {"completion", r.completion_tokens},
-        {"counted", r.tokens_counted}}},
+        {"counted", r.tokens_counted},
+        {"source", tokens_source(r)}}},
       {"latency_ms",
        {{"ttft", r.latency.ttft_ms},
         {"itl_mean", r.latency.itl_mean_ms},
@@ -195,6 +205,9 @@ Result<ItemRecord> record_from_json(const nlohmann::json& j) {
     if (!s.ok()) return s;
   }
   if (r.item_id.empty()) return Status::Error("field `item_id` is missing");
+  if (auto it = tokens.find("prompt"); it != tokens.end() && it->is_null()) {
+    r.prompt_tokens_known = false;
+  }
   Result<ItemStatus> parsed = parse_item_status(status);
   if (!parsed.ok()) return parsed.status();
   r.status = *parsed;

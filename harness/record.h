@@ -95,6 +95,9 @@ struct ItemRecord {
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
   bool tokens_counted = false;  // true: counted by pareto (the endpoint reported no usage)
+  // false: the prompt's tokens are unknown (prompt_tokens is 0; JSON null) and completion
+  // tokens are streamed pieces; see GenerationResponse::prompt_tokens_known.
+  bool prompt_tokens_known = true;
   LatencyFigures latency;
   std::optional<EnergyRecord> energy;  // absent when nothing measured or modelled it
   bool cached = false;                 // reused from the cache rather than run

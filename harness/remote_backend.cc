@@ -79,6 +79,8 @@ class RemoteBackend final : public Backend {
     out.prompt_tokens = got.prompt_tokens;
     out.completion_tokens = got.completion_tokens;
     out.tokens_counted = got.usage_source != "reported";
+    // Without the endpoint's usage there is no tokenizer here to count the prompt with.
+    out.prompt_tokens_known = got.prompt_tokens_known;
     out.ttft_seconds = got.ttft_seconds;
     out.token_seconds = std::move(got.piece_seconds);
     out.e2e_seconds = got.total_seconds;
@@ -110,6 +112,7 @@ Result<std::unique_ptr<Backend>> open_remote_backend(const spec::Tier& tier,
   o.headers = model.headers;
   o.max_retries = model.max_retries;
   o.concurrency = std::max(1, tier.concurrency);
+  o.requests_per_minute = model.requests_per_minute.value_or(0);
   if (model.timeout) {
     o.total_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*model.timeout);
     o.first_byte_timeout = std::min(o.first_byte_timeout, o.total_timeout);

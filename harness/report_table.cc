@@ -24,6 +24,13 @@ std::string pad(const std::string& text, size_t to, bool right) {
   return right ? fill + text : text + fill;
 }
 
+// Prompt tokens per item, over the items whose count is known: "?" when none is (an
+// endpoint that reports no usage), never a 0 nobody counted.
+std::string prompt_cell(const TokenTotals& t) {
+  if (t.prompt_unknown > 0 && t.prompt == 0) return "?";
+  return fmt::format("{:.1f}", t.prompt_per_item);
+}
+
 std::string pass_at_k_cell(const GroupSummary& g) {
   if (g.pass_at_k.empty()) return "-";
   std::string out;
@@ -121,16 +128,16 @@ Table metrics_table(const std::vector<GroupSummary>& groups, const std::vector<s
     if (g.energy && g.energy->items < g.counts.total) {
       source += fmt::format(" ({}/{} items)", g.energy->items, g.counts.total);
     }
-    row.insert(row.end(),
-               {g.key.tier, format_score(g.score),
-                std::to_string(g.counts.total - g.counts.unsupported), pass_at_k_cell(g),
-                scored ? fmt::format("{:.1f} / {:.1f}", g.tokens.prompt_per_item,
-                                     g.tokens.completion_per_item)
-                       : "-",
-                format_p50_p95(g.latency.ttft), format_p50_p95(g.latency.e2e),
-                format_p50_p95(g.latency.itl), format_joules(per_item), format_joules(per_token),
-                format_joules(per_correct), source, std::to_string(g.counts.budget),
-                std::to_string(g.counts.error), std::to_string(g.counts.unsupported)});
+    row.insert(
+        row.end(),
+        {g.key.tier, format_score(g.score), std::to_string(g.counts.total - g.counts.unsupported),
+         pass_at_k_cell(g),
+         scored ? fmt::format("{} / {:.1f}", prompt_cell(g.tokens), g.tokens.completion_per_item)
+                : "-",
+         format_p50_p95(g.latency.ttft), format_p50_p95(g.latency.e2e),
+         format_p50_p95(g.latency.itl), format_joules(per_item), format_joules(per_token),
+         format_joules(per_correct), source, std::to_string(g.counts.budget),
+         std::to_string(g.counts.error), std::to_string(g.counts.unsupported)});
     t.rows.push_back(std::move(row));
   }
   return t;

@@ -70,7 +70,7 @@ json ResponseJson(const GenerationResponse& r) {
   }
   json j = {{"text", r.text},
             {"finish_reason", r.finish_reason},
-            {"prompt_tokens", r.prompt_tokens},
+            {"prompt_tokens", r.prompt_tokens_known ? json(r.prompt_tokens) : json(nullptr)},
             {"completion_tokens", r.completion_tokens},
             {"tokens_counted", r.tokens_counted},
             {"ttft_seconds", r.ttft_seconds},
@@ -92,7 +92,8 @@ std::optional<GenerationResponse> ResponseFromJson(const json& j) {
     GenerationResponse r;
     r.text = j.at("text").get<std::string>();
     r.finish_reason = j.at("finish_reason").get<std::string>();
-    r.prompt_tokens = j.at("prompt_tokens").get<std::int64_t>();
+    r.prompt_tokens_known = !j.at("prompt_tokens").is_null();
+    if (r.prompt_tokens_known) r.prompt_tokens = j.at("prompt_tokens").get<std::int64_t>();
     r.completion_tokens = j.at("completion_tokens").get<std::int64_t>();
     r.tokens_counted = j.at("tokens_counted").get<bool>();
     r.ttft_seconds = j.at("ttft_seconds").get<double>();
@@ -262,7 +263,11 @@ std::optional<EnergyRecord> Energy(const GenerationResponse& r, const BackendInf
     work.tokens = r.counters->tokens;
     if (auto m = model_energy(work, profile); m.ok()) figure = m->figure;
   } else if (info.joules_per_token) {
-    if (auto d = declared_energy(*info.joules_per_token, tokens, info.tier); d.ok()) figure = *d;
+    if (auto d = declared_energy(*info.joules_per_token, tokens, info.tier); d.ok()) {
+      figure = *d;
+      // Without the prompt's count the figure covers the completion only: say so.
+      if (!r.prompt_tokens_known) figure->detail += " (completion tokens only: prompt unknown)";
+    }
   }
   if (!figure) return std::nullopt;
   EnergyRecord e;
@@ -287,6 +292,7 @@ void Complete(ItemRecord& record, const Pending& p, const HardwareProfile& profi
   record.prompt_tokens = r.prompt_tokens;
   record.completion_tokens = r.completion_tokens;
   record.tokens_counted = r.tokens_counted;
+  record.prompt_tokens_known = r.prompt_tokens_known;
   record.latency = Latency(r);
   record.energy = Energy(r, p.backend->info(), profile);
   record.cached = p.cached;

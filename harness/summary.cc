@@ -82,7 +82,7 @@ Result<GroupSummary> summarize_group(const GroupKey& key,
   std::set<std::string> tasks;
   std::vector<double> ttft, e2e, itl, itl95;
   std::vector<ItemEnergy> energy;
-  int64_t scored_tokens_prompt = 0, scored_tokens_completion = 0;
+  int64_t scored_tokens_prompt = 0, scored_tokens_completion = 0, prompt_unknown = 0;
 
   for (const ItemRecord* r : items) {
     ItemCounts& c = g.counts;
@@ -118,7 +118,11 @@ Result<GroupSummary> summarize_group(const GroupKey& key,
     SampleCounts& p = problems[sample_cluster(*r)];
     ++p.n;
     if (r->passed) ++p.correct;
-    scored_tokens_prompt += r->prompt_tokens;
+    if (r->prompt_tokens_known) {
+      scored_tokens_prompt += r->prompt_tokens;
+    } else {
+      ++prompt_unknown;
+    }
     scored_tokens_completion += r->completion_tokens;
     if (r->status != ItemStatus::kError) {
       e2e.push_back(r->latency.e2e_ms);
@@ -170,7 +174,9 @@ Result<GroupSummary> summarize_group(const GroupKey& key,
       }
     }
     const double n = static_cast<double>(scores.size());
-    g.tokens = {scored_tokens_prompt, scored_tokens_completion, scored_tokens_prompt / n,
+    const double known = n - static_cast<double>(prompt_unknown);
+    g.tokens = {scored_tokens_prompt, prompt_unknown, scored_tokens_completion,
+                known > 0 ? static_cast<double>(scored_tokens_prompt) / known : 0.0,
                 scored_tokens_completion / n};
   }
   g.latency = {latencies(ttft), latencies(e2e), latencies(itl), latencies(itl95)};
@@ -307,6 +313,7 @@ nlohmann::json to_json(const GroupSummary& g) {
   for (const auto& [k, v] : g.pass_at_k) pk[std::to_string(k)] = v;
   j["pass_at_k"] = pk;
   j["tokens"] = {{"prompt", g.tokens.prompt},
+                 {"prompt_unknown", g.tokens.prompt_unknown},
                  {"completion", g.tokens.completion},
                  {"prompt_per_item", g.tokens.prompt_per_item},
                  {"completion_per_item", g.tokens.completion_per_item}};

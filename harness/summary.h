@@ -67,9 +67,10 @@ struct ItemCounts {
 };
 
 struct TokenTotals {
-  int64_t prompt = 0;
+  int64_t prompt = 0;          // over the items whose prompt count is known
+  int64_t prompt_unknown = 0;  // scored items whose prompt count nobody could count
   int64_t completion = 0;
-  double prompt_per_item = 0;
+  double prompt_per_item = 0;  // per item with a known count (0 when none has one)
   double completion_per_item = 0;
 };
 

@@ -435,6 +435,7 @@ Result<OpenAiCompletion> OpenAiClient::Complete(const openai::TextRequest& reque
         c.usage_source = "counted:tokenizer";
       } else {
         c.prompt_tokens = static_cast<int>(r.prompt_tokens.size());
+        c.prompt_tokens_known = !r.prompt_tokens.empty();
         c.completion_tokens = c.response.has_logprobs
                                   ? static_cast<int>(c.response.logprobs.size())
                                   : static_cast<int>(c.piece_seconds.size());

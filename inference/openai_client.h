@@ -65,8 +65,10 @@ struct OpenAiCompletion {
   int prompt_tokens = 0;
   int completion_tokens = 0;
   // "reported" (the endpoint's usage), "counted:tokenizer" (count_tokens), or
-  // "counted:chunks" (completion tokens = streamed pieces, prompt tokens unknown: 0).
+  // "counted:chunks" (completion tokens = streamed pieces or logprob entries; the prompt's
+  // count is known only when the request sent token ids).
   std::string usage_source;
+  bool prompt_tokens_known = true;  // false: prompt_tokens is 0 because nobody could count it
   double ttft_seconds = 0;  // request sent -> first piece of text (whole reply when not streamed)
   std::vector<double> piece_seconds;  // arrival of each streamed piece, from the request start
   double total_seconds = 0;           // the attempt that succeeded, end to end

@@ -86,6 +86,30 @@ TEST(RecordTest, AbsentEnergyStaysAbsent) {
   EXPECT_FALSE(back->energy.has_value());
 }
 
+TEST(RecordTest, TokenCountsSayHowTheyWereHad) {
+  ItemRecord r = full_record();
+  r.tokens_counted = false;
+  EXPECT_EQ(to_json(r)["tokens"]["source"], "reported");
+  EXPECT_EQ(to_json(r)["tokens"]["prompt"], 7);
+  r.tokens_counted = true;
+  EXPECT_EQ(to_json(r)["tokens"]["source"], "tokenizer");
+
+  // An endpoint without usage and no tokenizer: the prompt's count is unknown, not 0.
+  r.prompt_tokens = 0;
+  r.prompt_tokens_known = false;
+  const nlohmann::json j = to_json(r);
+  EXPECT_TRUE(j["tokens"]["prompt"].is_null());
+  EXPECT_EQ(j["tokens"]["source"], "pieces");
+  Result<ItemRecord> back = record_from_json(j);
+  ASSERT_TRUE(back.ok()) << back.message();
+  EXPECT_FALSE(back->prompt_tokens_known);
+  EXPECT_TRUE(back->tokens_counted);
+  expect_same(r, *back);
+  Result<ItemRecord> known = record_from_json(to_json(full_record()));
+  ASSERT_TRUE(known.ok());
+  EXPECT_TRUE(known->prompt_tokens_known);
+}
+
 TEST(RecordTest, WrongTypeNamesTheField) {
   nlohmann::json j = to_json(full_record());
   j["score"] = "high";

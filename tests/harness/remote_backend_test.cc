@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "inference/openai_server.h"
 #include "inference/tokenizer.h"
 #include "tests/harness/test_model.h"
+#include "tests/inference/http_test_util.h"
 
 namespace pareto::harness {
 namespace {
@@ -183,6 +186,82 @@ TEST_F(RemoteBackendTest, AnUnsetKeyVariableFailsAtOpenNamingIt) {
   ASSERT_FALSE(b.ok());
   EXPECT_NE(b.message().find("tier ultra"), std::string::npos) << b.message();
   EXPECT_NE(b.message().find("PARETO_REMOTE_TEST_UNSET"), std::string::npos) << b.message();
+}
+
+// A tier on a scripted endpoint (tests/inference/http_test_util.h) that streams "a", "b"
+// and a finish reason, with the usage chunk only when `usage` is set.
+class ScriptedEndpointTest : public ::testing::Test {
+ protected:
+  using FaultServer = inference::testing::FaultServer;
+
+  static FaultServer::Act Stream(bool usage) {
+    return [usage](auto& s, int, const std::string&) {
+      auto event = [](const std::string& json) { return "data: " + json + "\n\n"; };
+      std::string out = FaultServer::StreamHead();
+      out += event(R"({"choices":[{"index":0,"delta":{"content":"a"}}]})");
+      out += event(R"({"choices":[{"index":0,"delta":{"content":"b"},"finish_reason":"stop"}]})");
+      if (usage) {
+        out += event(
+            R"({"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}})");
+      }
+      out += event("[DONE]");
+      FaultServer::Write(s, out);
+    };
+  }
+  static spec::Tier Tier(const FaultServer& server, std::optional<double> rpm) {
+    spec::Tier tier;
+    tier.name = "pro";
+    tier.concurrency = 3;
+    spec::OpenAiModel m;
+    m.url = server.url();
+    m.name = "m";
+    m.max_retries = 0;
+    m.requests_per_minute = rpm;
+    tier.model = m;
+    return tier;
+  }
+  static std::vector<GenerationRequest> Requests(int n) {
+    GenerationRequest r;
+    r.prompt = "the cat";
+    r.max_tokens = 4;
+    return std::vector<GenerationRequest>(n, r);
+  }
+};
+
+TEST_F(ScriptedEndpointTest, RequestsPerMinuteFromTheTierSpacesRequestStarts) {
+  FaultServer server(Stream(true));
+  auto backend = open_backend(Tier(server, 600));  // one start per 100 ms
+  ASSERT_TRUE(backend.ok()) << backend.message();
+  // Three requests in one call, and concurrency 3: only the rate keeps them apart.
+  auto got = (*backend)->Generate(Requests(3));
+  ASSERT_EQ(got.size(), 3u);
+  for (const auto& r : got) {
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.text, "ab");
+    EXPECT_EQ(r.prompt_tokens, 9);
+    EXPECT_TRUE(r.prompt_tokens_known);
+    EXPECT_FALSE(r.tokens_counted);
+  }
+  auto at = server.arrivals();
+  ASSERT_EQ(at.size(), 3u);
+  std::sort(at.begin(), at.end());
+  // A lower bound on spacing (what the limit promises), not a measure of speed.
+  for (size_t i = 1; i < at.size(); ++i) {
+    EXPECT_GE(at[i] - at[i - 1], std::chrono::milliseconds(90)) << i;
+  }
+}
+
+TEST_F(ScriptedEndpointTest, WithoutUsageThePromptCountIsUnknownNotZero) {
+  FaultServer server(Stream(false));
+  auto backend = open_backend(Tier(server, std::nullopt));
+  ASSERT_TRUE(backend.ok()) << backend.message();
+  auto got = (*backend)->Generate(Requests(1));
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_TRUE(got[0].ok()) << got[0].error;
+  EXPECT_EQ(got[0].text, "ab");
+  EXPECT_TRUE(got[0].tokens_counted);
+  EXPECT_FALSE(got[0].prompt_tokens_known);  // no usage, and no tokenizer to count with
+  EXPECT_EQ(got[0].completion_tokens, 2);    // the streamed pieces
 }
 
 }  // namespace

@@ -154,6 +154,23 @@ TEST(Summary, LatencyPercentilesLeaveOutItemsWithoutTheFigure) {
   EXPECT_EQ(tier.tokens.completion, 3 * 10 + 8);
 }
 
+TEST(Summary, UnknownPromptCountsAreCountedApartNotAsZero) {
+  ResultsBuilder b;
+  for (int i = 0; i < 4; ++i) b.add("core", "add", "pro", "s" + std::to_string(i), 0, true);
+  const std::int64_t each = b.records[0].prompt_tokens;
+  ASSERT_GT(each, 0);
+  b.records[3].prompt_tokens = 0;
+  b.records[3].prompt_tokens_known = false;
+  b.records[3].tokens_counted = true;
+  Result<RunSummary> s = summarize(b.records);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const GroupSummary& tier = s->tiers[0];
+  EXPECT_EQ(tier.tokens.prompt, 3 * each);
+  EXPECT_EQ(tier.tokens.prompt_unknown, 1);
+  EXPECT_DOUBLE_EQ(tier.tokens.prompt_per_item, static_cast<double>(each));  // not 3/4 of it
+  EXPECT_EQ(to_json(*s)["tiers"]["pro"]["tokens"]["prompt_unknown"], 1);
+}
+
 TEST(Summary, EnergyCoversOnlyItemsThatCarryAFigureAndNamesItsSources) {
   ResultsBuilder b;
   b.task("core", "add", "flash", 4, [](int s, int) { return s < 2; });
