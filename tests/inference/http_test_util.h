@@ -8,6 +8,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -102,6 +103,21 @@ inline std::string HttpRequest(const std::string& method, const std::string& pat
   return method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n" + extra_headers + "\r\n" + body;
+}
+
+// The value of one series in Prometheus text ("name" or "name{labels}" exactly as written),
+// or nullopt when no line carries it.
+inline std::optional<double> MetricValue(const std::string& text, const std::string& series) {
+  const std::string head = series + " ";
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    if (text.compare(at, head.size(), head) == 0) {
+      return std::strtod(text.c_str() + at + head.size(), nullptr);
+    }
+    at = end + 1;
+  }
+  return std::nullopt;
 }
 
 // A server whose every answer is scripted: `act` gets the connection, the request's index

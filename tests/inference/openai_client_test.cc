@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <thread>
 
 #include "tests/inference/http_test_util.h"
@@ -90,6 +91,76 @@ TEST(OpenAiClientTest, HonoursRetryAfterOn429) {
   ASSERT_EQ(at.size(), 2u);
   // The back-off alone is at most 5 ms here; the second try waited for Retry-After.
   EXPECT_GE(at[1] - at[0], milliseconds(950));
+}
+
+TEST(OpenAiClientTest, BackOffGrowsAsPromised) {
+  FaultServer server([](auto& s, int i, const std::string&) {
+    FaultServer::Write(s, i < 3 ? FaultServer::Reply(500, R"({"error":{"message":"boom"}})")
+                                : FaultServer::Reply(200, kOkChat));
+  });
+  auto o = Options(server);
+  o.backoff_base = milliseconds(100);
+  o.backoff_max = milliseconds(30'000);
+  o.jitter_seed = 42;
+  auto client = *OpenAiClient::Create(o);
+  auto r = client->Complete(Ask());
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->attempts, 4);
+  auto at = server.arrivals();
+  ASSERT_EQ(at.size(), 4u);
+  // The wait before retry k is base * 2^k times a jitter in [0.5, 1]: at least half of it
+  // always (a floor, what the client promises), and no more than all of it plus the time an
+  // exchange takes. The slack is generous, as the machine may be loaded: it catches a wait off
+  // by a factor (no growth, no jitter bound), not a slow one.
+  const milliseconds slack(1000);
+  for (int k = 0; k < 3; ++k) {
+    const milliseconds full = o.backoff_base * (1 << k);
+    const auto gap = at[k + 1] - at[k];
+    EXPECT_GE(gap, full / 2) << "retry " << k;
+    EXPECT_LE(gap, full + slack) << "retry " << k;
+  }
+}
+
+TEST(OpenAiClientTest, RetryAfterMayBeAnHttpDate) {
+  // Three seconds from now, in whole seconds as HTTP dates are: a wait of two to three seconds
+  // (at least one, however slowly this test reaches its first request).
+  const std::time_t when = std::time(nullptr) + 3;
+  std::tm gmt{};
+  ::gmtime_r(&when, &gmt);
+  char date[64];
+  ASSERT_GT(std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &gmt), 0u);
+  const std::string header = std::string("Retry-After: ") + date + "\r\n";
+  FaultServer server([&](auto& s, int i, const std::string&) {
+    FaultServer::Write(s, i == 0
+                              ? FaultServer::Reply(429, R"({"error":{"message":"later"}})", header)
+                              : FaultServer::Reply(200, kOkChat));
+  });
+  auto client = *OpenAiClient::Create(Options(server));  // back-off alone: at most 5 ms
+  auto r = client->Complete(Ask());
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->attempts, 2);
+  auto at = server.arrivals();
+  ASSERT_EQ(at.size(), 2u);
+  EXPECT_GE(at[1] - at[0], milliseconds(950)) << date;
+}
+
+TEST(OpenAiClientTest, RetryAfterIsCappedByRetryAfterMax) {
+  FaultServer server([](auto& s, int i, const std::string&) {
+    FaultServer::Write(s, i == 0 ? FaultServer::Reply(503, R"({"error":{"message":"later"}})",
+                                                      "Retry-After: 3600\r\n")
+                                 : FaultServer::Reply(200, kOkChat));
+  });
+  auto o = Options(server);
+  o.retry_after_max = milliseconds(50);
+  auto client = *OpenAiClient::Create(o);
+  // Uncapped, an hour's wait would not fit the call's budget and the call would give up at
+  // once ("no budget left to retry"); capped, it waits 50 ms and the retry succeeds.
+  auto r = client->Complete(Ask(), milliseconds(60'000));
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->attempts, 2);
+  auto at = server.arrivals();
+  ASSERT_EQ(at.size(), 2u);
+  EXPECT_GE(at[1] - at[0], milliseconds(50));
 }
 
 TEST(OpenAiClientTest, OtherClientErrorsAreNotRetried) {

@@ -17,6 +17,7 @@ namespace pareto::inference {
 namespace {
 
 using testing::HttpRequest;
+using testing::MetricValue;
 using testing::RawExchange;
 using testing::TinyModel;
 using Json = nlohmann::json;
@@ -361,7 +362,9 @@ TEST(OpenAiServerTest, ModelsHealthAndMetrics) {
   auto models = client->ListModels();
   ASSERT_TRUE(models.ok()) << models.message();
   EXPECT_EQ(*models, std::vector<std::string>{"tiny"});
-  auto r = client->Complete(Chat("Hello", 5, true));
+  auto ask = Chat("Hello", 5, true);
+  ask.include_usage = true;
+  auto r = client->Complete(ask);
   ASSERT_TRUE(r.ok());
   auto health = RawExchange(s.server->port(), HttpRequest("GET", "/health", ""));
   EXPECT_EQ(health.status, 200);
@@ -375,6 +378,16 @@ TEST(OpenAiServerTest, ModelsHealthAndMetrics) {
         "pareto_http_requests_total{path=\"/v1/models\",code=\"200\"} 1"}) {
     EXPECT_NE(metrics.body.find(line), std::string::npos) << line << "\n" << metrics.body;
   }
+  // Five streamed tokens are four gaps; the prompt count is the one the reply reported.
+  EXPECT_EQ(MetricValue(metrics.body, "pareto_inter_token_latency_seconds_count"), 4.0)
+      << metrics.body;
+  EXPECT_EQ(r->usage_source, "reported");
+  EXPECT_GT(r->prompt_tokens, 0);
+  EXPECT_EQ(MetricValue(metrics.body, "pareto_prompt_tokens_total"),
+            static_cast<double>(r->prompt_tokens));
+  auto joules = MetricValue(metrics.body, "pareto_energy_joules_total{source=\"modelled\"}");
+  ASSERT_TRUE(joules.has_value()) << metrics.body;
+  EXPECT_GT(*joules, 0);
 }
 
 TEST(OpenAiServerTest, BearerKeyIsRequiredWhenSet) {
