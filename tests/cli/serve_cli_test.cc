@@ -220,6 +220,98 @@ TEST_F(ServeCliTest, RunOnARemoteTierMatchesTheEmbeddedTier) {
   EXPECT_EQ(serve.Stop(SIGTERM), 0);
 }
 
+// The API key never leaves the Authorization header: not in results, manifest, summary, the
+// run's output or the server's log, even when a tier with a wrong key is refused (401). That
+// tier's items are recorded as errors with the reason, and the run goes on and exits 0.
+// Afterwards /metrics (with the key) shows the modelled energy `pareto serve` wires in.
+TEST_F(ServeCliTest, ApiKeysNeverShowAndARefusedTierIsRecordedAsErrors) {
+  const std::string key = "sk-test-e2e-7f3a9c1d55b2";
+  const std::string wrong = "sk-test-wrong-0b8e44d2";
+  ServeProcess serve({"--model", model_, "--port", "0", "-t", "1", "--name", "tiny",
+                      "--api-key-env", "PARETO_CLI_SERVE_KEY"},
+                     dir_, key);
+  ASSERT_FALSE(serve.url().empty()) << serve.Stderr();
+  {
+    std::ofstream spec(dir_ / "suite.pareto");
+    spec << "suite remote.keys\n\n"
+            "task add1 {\n"
+            "  kind    = analysis\n"
+            "  mode    = completion\n"
+            "  tags    = [arithmetic]\n"
+            "  prompt  = \"{{a}}+{{b}}=\"\n"
+            "  samples = generate(addition, count = 4, seed = 5, digits = 1)\n"
+            "  expect number(answer)\n"
+            "  budget { max_tokens = 4 }\n"
+            "}\n";
+    std::ofstream tiers(dir_ / "tiers.pareto");
+    tiers << "tier good { model = openai(url = \"" << serve.url()
+          << "\", name = \"tiny\", api_key_env = \"PARETO_CLI_E2E_KEY\") }\n"
+          << "tier bad { model = openai(url = \"" << serve.url()
+          << "\", name = \"tiny\", api_key_env = \"PARETO_CLI_E2E_WRONG\", max_retries = 0) }\n";
+  }
+  ::setenv("PARETO_CLI_E2E_KEY", key.c_str(), 1);
+  ::setenv("PARETO_CLI_E2E_WRONG", wrong.c_str(), 1);
+  const fs::path out = dir_ / "run";
+  auto ran = run_pareto({"run", (dir_ / "suite.pareto").string(), "--tier-file",
+                         (dir_ / "tiers.pareto").string(), "--out", out.string(), "--no-cache"});
+  ::unsetenv("PARETO_CLI_E2E_KEY");
+  ::unsetenv("PARETO_CLI_E2E_WRONG");
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;  // errors are results, not a failed run
+
+  std::map<std::string, int> items, errors;
+  std::istringstream lines(testing::read_whole_file(out / "results.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    const std::string tier = j["tier"];
+    ++items[tier];
+    if (tier == "bad") {
+      EXPECT_EQ(j["status"], "error");
+      EXPECT_NE(j["error"].get<std::string>().find("HTTP 401"), std::string::npos) << j["error"];
+      ++errors[tier];
+    } else {
+      EXPECT_NE(j["status"], "error") << j["error"];  // graded, or over its 4-token budget
+      EXPECT_EQ(j["error"], "");
+      EXPECT_GT(j["tokens"]["completion"].get<int>(), 0);
+    }
+  }
+  EXPECT_EQ(items["good"], 4);
+  EXPECT_EQ(items["bad"], 4);
+  EXPECT_EQ(errors["bad"], 4);
+  EXPECT_NE(ran.out.find("4 errors"), std::string::npos) << ran.out;
+
+  const std::map<std::string, std::string> shown = {
+      {"results.jsonl", testing::read_whole_file(out / "results.jsonl")},
+      {"manifest.json", testing::read_whole_file(out / "manifest.json")},
+      {"summary.json", testing::read_whole_file(out / "summary.json")},
+      {"run stdout", ran.out},
+      {"run stderr", ran.err},
+      {"serve stderr", serve.Stderr()}};
+  for (const auto& [what, text] : shown) {
+    if (what != "run stdout" && what != "run stderr" && what != "serve stderr") {
+      EXPECT_FALSE(text.empty()) << what;
+    }
+    EXPECT_EQ(text.find(key), std::string::npos) << what;
+    EXPECT_EQ(text.find(wrong), std::string::npos) << what;
+    EXPECT_EQ(text.find("sk-test-"), std::string::npos) << what;
+  }
+
+  const uint16_t port =
+      static_cast<uint16_t>(std::stoi(serve.url().substr(serve.url().rfind(':') + 1)));
+  auto metrics = inference::testing::RawExchange(
+      port, inference::testing::HttpRequest("GET", "/metrics", "",
+                                            "Authorization: Bearer " + key + "\r\n"));
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  auto joules = inference::testing::MetricValue(metrics.body,
+                                                "pareto_energy_joules_total{source=\"modelled\"}");
+  ASSERT_TRUE(joules.has_value()) << metrics.body;
+  EXPECT_GT(*joules, 0);
+  EXPECT_EQ(inference::testing::MetricValue(
+                metrics.body, "pareto_http_requests_total{path=\"/v1/completions\",code=\"401\"}"),
+            4.0)
+      << metrics.body;
+  EXPECT_EQ(serve.Stop(SIGTERM), 0);
+}
+
 TEST_F(ServeCliTest, SigtermLetsTheStreamInFlightFinish) {
   ServeProcess serve(
       {"--model", model_, "--port", "0", "-t", "1", "--name", "tiny", "--ctx", "4096"}, dir_);
