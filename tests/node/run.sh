@@ -2,14 +2,18 @@
 # The official `openai` Node.js client against `pareto serve` on loopback. Installs the
 # client from npm into build/node (ignored by git), makes a small model with `pareto model
 # new`, starts the server with an API key, runs openai_client.mjs, stops the server.
-# Usage: tests/node/run.sh [BUILD_DIR]   (skips, exit 0, without node/npm or ../shared)
+# Usage: tests/node/run.sh [BUILD_DIR]   (skips, exit 0, without node/npm or ../shared;
+# with PARETO_REQUIRE_NODE=1, as scripts/test sets it, a missing node or npm is a failure)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
 pareto="$build/pareto"
 vocab=../shared/data/tokenizer/ggml-vocab-llama-spm.gguf
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "tests/node: skipped (node and npm are not installed)"; exit 0
+  if [ "${PARETO_REQUIRE_NODE:-0}" = 1 ]; then
+    echo "tests/node: FAILED: node and npm are required (scripts/deps installs them)" >&2; exit 1
+  fi
+  echo "tests/node: SKIPPED: node and npm are not installed (scripts/deps installs them)"; exit 0
 fi
 if [ ! -f "$vocab" ]; then echo "tests/node: skipped (no $vocab)"; exit 0; fi
 
