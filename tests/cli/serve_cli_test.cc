@@ -126,6 +126,24 @@ class ServeCliTest : public ::testing::Test {
     return j.is_object() ? j["text"].get<std::string>() : "?";
   }
 
+  // DIR/suite.pareto: one completion-mode addition task on generated samples, the answer
+  // being the first line of the completion.
+  void WriteAdditionSuite(const std::string& suite, int count, int seed, int max_tokens) {
+    std::ofstream spec(dir_ / "suite.pareto");
+    spec << "suite " << suite << "\n\n"
+         << "task add1 {\n"
+            "  kind    = analysis\n"
+            "  mode    = completion\n"
+            "  tags    = [arithmetic]\n"
+            "  prompt  = \"{{a}}+{{b}}=\"\n"
+         << "  samples = generate(addition, count = " << count << ", seed = " << seed
+         << ", digits = 1)\n"
+            "  extract = regex(\"^[^\\\\n]*\")\n"
+            "  expect number(answer)\n"
+         << "  budget { max_tokens = " << max_tokens << " }\n"
+         << "}\n";
+  }
+
   fs::path dir_;
   std::string model_;
 };
@@ -180,18 +198,7 @@ TEST_F(ServeCliTest, RunOnARemoteTierMatchesTheEmbeddedTier) {
   ServeProcess serve({"--model", model_, "--port", "0", "-t", "1"}, dir_);
   ASSERT_FALSE(serve.url().empty()) << serve.Stderr();
   {
-    std::ofstream spec(dir_ / "suite.pareto");
-    spec << "suite remote.check\n\n"
-            "task add1 {\n"
-            "  kind    = analysis\n"
-            "  mode    = completion\n"
-            "  tags    = [arithmetic]\n"
-            "  prompt  = \"{{a}}+{{b}}=\"\n"
-            "  samples = generate(addition, count = 6, seed = 3, digits = 1)\n"
-            "  extract = regex(\"^[^\\\\n]*\")\n"
-            "  expect number(answer)\n"
-            "  budget { max_tokens = 6 }\n"
-            "}\n";
+    WriteAdditionSuite("remote.check", 6, 3, 6);
     std::ofstream tiers(dir_ / "tiers.pareto");
     tiers << "tier local { model = gguf(\"tiny.gguf\", threads = 1) }\n"
           << "tier remote { model = openai(url = \"" << serve.url() << "\", name = \"tiny\") }\n";
@@ -232,17 +239,7 @@ TEST_F(ServeCliTest, ApiKeysNeverShowAndARefusedTierIsRecordedAsErrors) {
                      dir_, key);
   ASSERT_FALSE(serve.url().empty()) << serve.Stderr();
   {
-    std::ofstream spec(dir_ / "suite.pareto");
-    spec << "suite remote.keys\n\n"
-            "task add1 {\n"
-            "  kind    = analysis\n"
-            "  mode    = completion\n"
-            "  tags    = [arithmetic]\n"
-            "  prompt  = \"{{a}}+{{b}}=\"\n"
-            "  samples = generate(addition, count = 4, seed = 5, digits = 1)\n"
-            "  expect number(answer)\n"
-            "  budget { max_tokens = 4 }\n"
-            "}\n";
+    WriteAdditionSuite("remote.keys", 4, 5, 4);
     std::ofstream tiers(dir_ / "tiers.pareto");
     tiers << "tier good { model = openai(url = \"" << serve.url()
           << "\", name = \"tiny\", api_key_env = \"PARETO_CLI_E2E_KEY\") }\n"
