@@ -204,19 +204,26 @@ Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* lo
       AxpyF32(isa_, 1.0f, out_.data() + i * embd, x_.data() + i * embd, c.n_embd);
   };
 
-  auto matmul = [&](const WeightMatrix& w, const float* in, float* out) {
-    MatMul(isa_, w, in, n, out, mm_scratch_, &pool_);
+  auto count = [&](const WeightMatrix& w) {
     counters.flops += 2.0 * static_cast<double>(w.rows) * w.cols * n;
     counters.weight_bytes += MatrixBytes(w);
+  };
+  auto matmul = [&](const WeightMatrix& w, const float* in, float* out) {
+    MatMul(isa_, w, in, n, out, mm_scratch_, &pool_);
+    count(w);
+  };
+  // Products of one input: its activations prepared once, one parallel loop.
+  auto shared_matmul = [&](std::span<const MatMulJob> jobs, const float* in) {
+    MatMulShared(isa_, jobs, in, n, mm_scratch_, &pool_);
+    for (const MatMulJob& j : jobs) count(*j.w);
   };
 
   for (int l = 0; l < c.n_layer; ++l) {
     const LayerWeights& w = model_.layers()[l];
     // Attention block.
     norm(w.attn_norm);
-    matmul(w.wq, xn_.data(), q_.data());
-    matmul(w.wk, xn_.data(), k_.data());
-    matmul(w.wv, xn_.data(), v_.data());
+    const MatMulJob qkv[] = {{&w.wq, q_.data()}, {&w.wk, k_.data()}, {&w.wv, v_.data()}};
+    shared_matmul(qkv, xn_.data());
     if (c.qkv_bias) {
       AddBias(q_.data(), w.bq, n);
       AddBias(k_.data(), w.bk, n);
@@ -236,8 +243,8 @@ Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* lo
 
     // Feed-forward block.
     norm(w.ffn_norm);
-    matmul(w.w_gate, xn_.data(), gate_.data());
-    matmul(w.w_up, xn_.data(), up_.data());
+    const MatMulJob gate_up[] = {{&w.w_gate, gate_.data()}, {&w.w_up, up_.data()}};
+    shared_matmul(gate_up, xn_.data());
     for (int i = 0; i < n; ++i) {
       const size_t row = static_cast<size_t>(i) * c.n_ff;
       SiluMul(isa_, gate_.data() + row, up_.data() + row, c.n_ff);

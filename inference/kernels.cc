@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 #include "inference/kernels_impl.h"
 
@@ -92,6 +93,63 @@ std::vector<Isa> AvailableIsas() {
 
 Isa DetectIsa() { return AvailableIsas().back(); }
 
+namespace {
+
+void RunTasks(ThreadPool* pool, int n, const std::function<void(int, int)>& fn) {
+  if (pool != nullptr) {
+    pool->Run(n, fn);
+  } else {
+    for (int i = 0; i < n; ++i) fn(i, 0);
+  }
+}
+
+// The activations x (n_tokens rows of cols floats) in the format `type` dots against:
+// x itself for the float types, else quantized into `scratch`. Sets the row stride.
+const uint8_t* PrepareActivations(const KernelTable& k, TensorType type, const float* x,
+                                  int n_tokens, int cols, MatMulScratch& scratch, ThreadPool* pool,
+                                  size_t* act_row_bytes) {
+  if (!TakesQ8Activations(type)) {
+    *act_row_bytes = static_cast<size_t>(cols) * sizeof(float);
+    return reinterpret_cast<const uint8_t*>(x);
+  }
+  const size_t row_bytes = kernels_internal::ActQ8RowBytes(static_cast<size_t>(cols));
+  *act_row_bytes = row_bytes;
+  scratch.activations.resize(row_bytes * static_cast<size_t>(n_tokens) + 64);
+  // Align the rows to 64 bytes for the vector loads.
+  uint8_t* base = scratch.activations.data();
+  base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64;
+  auto prep = [&](int t, int) {
+    k.prep_q8(x + static_cast<size_t>(t) * cols, cols, base + t * row_bytes);
+  };
+  const int threads = pool != nullptr ? pool->size() : 1;
+  if (n_tokens >= 4 * threads) {
+    RunTasks(pool, n_tokens, prep);
+  } else {
+    for (int t = 0; t < n_tokens; ++t) prep(t, 0);
+  }
+  return base;
+}
+
+// A range of one product's rows: one task of the parallel loop.
+struct RowChunk {
+  int job;
+  int64_t begin, end;
+};
+
+// Rows are split into chunks claimed dynamically; small enough to balance two threads
+// whose cores are shared, large enough that a chunk amortises the call.
+void AppendChunks(int job, int64_t row_begin, int64_t row_end, int threads,
+                  std::vector<RowChunk>& out) {
+  const int64_t rows = row_end - row_begin;
+  int64_t chunk = std::max<int64_t>(16, (rows / (threads * 8) + 15) / 16 * 16);
+  if (threads == 1) chunk = rows;
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += chunk) {
+    out.push_back({job, r0, std::min(row_end, r0 + chunk)});
+  }
+}
+
+}  // namespace
+
 void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
                 int n_tokens, float* y, size_t ldy, MatMulScratch& scratch, ThreadPool* pool) {
   if (row_end <= row_begin || n_tokens <= 0) return;
@@ -112,45 +170,46 @@ void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_e
     return;
   }
   const int cols = static_cast<int>(w.cols);
-  const int threads = pool != nullptr ? pool->size() : 1;
-  auto run = [&](int n, const std::function<void(int, int)>& fn) {
-    if (pool != nullptr) {
-      pool->Run(n, fn);
-    } else {
-      for (int i = 0; i < n; ++i) fn(i, 0);
-    }
-  };
+  size_t act_row_bytes = 0;
+  const uint8_t* act =
+      PrepareActivations(k, w.type, x, n_tokens, cols, scratch, pool, &act_row_bytes);
+  std::vector<RowChunk> chunks;
+  AppendChunks(0, row_begin, row_end, pool != nullptr ? pool->size() : 1, chunks);
+  RunTasks(pool, static_cast<int>(chunks.size()), [&](int c, int) {
+    const RowChunk& ch = chunks[c];
+    tile(w.data + ch.begin * w.row_bytes, w.row_bytes, static_cast<int>(ch.end - ch.begin), act,
+         act_row_bytes, n_tokens, cols, y + (ch.begin - row_begin), ldy);
+  });
+}
 
-  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
-  size_t act_row_bytes = static_cast<size_t>(cols) * sizeof(float);
-  if (TakesQ8Activations(w.type)) {
-    act_row_bytes = kernels_internal::ActQ8RowBytes(static_cast<size_t>(cols));
-    scratch.activations.resize(act_row_bytes * static_cast<size_t>(n_tokens) + 64);
-    // Align the rows to 64 bytes for the vector loads.
-    uint8_t* base = scratch.activations.data();
-    base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64;
-    auto prep = [&](int t, int) {
-      k.prep_q8(x + static_cast<size_t>(t) * cols, cols, base + t * act_row_bytes);
-    };
-    if (n_tokens >= 4 * threads) {
-      run(n_tokens, prep);
-    } else {
-      for (int t = 0; t < n_tokens; ++t) prep(t, 0);
+void MatMulShared(Isa isa, std::span<const MatMulJob> jobs, const float* x, int n_tokens,
+                  MatMulScratch& scratch, ThreadPool* pool) {
+  if (jobs.empty() || n_tokens <= 0) return;
+  const KernelTable& k = Table(isa);
+  const WeightMatrix& first = *jobs[0].w;
+  for (const MatMulJob& j : jobs) {
+    if (j.w->cols != first.cols || TakesQ8Activations(j.w->type) != TakesQ8Activations(first.type)) {
+      // Different activations: one product at a time.
+      for (const MatMulJob& one : jobs) MatMul(isa, *one.w, x, n_tokens, one.y, scratch, pool);
+      return;
     }
-    act = base;
   }
-
-  // Rows are split into chunks claimed dynamically; small enough to balance two threads
-  // whose cores are shared, large enough that a chunk amortises the call.
-  const int64_t rows = row_end - row_begin;
-  int64_t chunk = std::max<int64_t>(16, (rows / (threads * 8) + 15) / 16 * 16);
-  if (threads == 1) chunk = rows;
-  const int n_chunks = static_cast<int>((rows + chunk - 1) / chunk);
-  run(n_chunks, [&](int c, int) {
-    int64_t r0 = row_begin + c * chunk;
-    int64_t r1 = std::min(row_end, r0 + chunk);
-    tile(w.data + r0 * w.row_bytes, w.row_bytes, static_cast<int>(r1 - r0), act, act_row_bytes,
-         n_tokens, cols, y + (r0 - row_begin), ldy);
+  const int cols = static_cast<int>(first.cols);
+  size_t act_row_bytes = 0;
+  const uint8_t* act =
+      PrepareActivations(k, first.type, x, n_tokens, cols, scratch, pool, &act_row_bytes);
+  const int threads = pool != nullptr ? pool->size() : 1;
+  std::vector<RowChunk> chunks;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    AppendChunks(static_cast<int>(i), 0, jobs[i].w->rows, threads, chunks);
+  }
+  RunTasks(pool, static_cast<int>(chunks.size()), [&](int c, int) {
+    const RowChunk& ch = chunks[c];
+    const WeightMatrix& w = *jobs[ch.job].w;
+    kernels_internal::TileFn tile = TileFor(k, w.type, w.layout);
+    if (tile == nullptr) return;  // unsupported types are rejected at load
+    tile(w.data + ch.begin * w.row_bytes, w.row_bytes, static_cast<int>(ch.end - ch.begin), act,
+         act_row_bytes, n_tokens, cols, jobs[ch.job].y + ch.begin, static_cast<size_t>(w.rows));
   });
 }
 

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,19 @@ void MatMul(Isa isa, const WeightMatrix& w, const float* x, int n_tokens, float*
 // Used to compute a few rows (the logits of a subset of tokens, one output head slice).
 void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
                 int n_tokens, float* y, size_t ldy, MatMulScratch& scratch, ThreadPool* pool);
+
+// One product of MatMulShared: y = W x, y holding n_tokens rows of W's rows floats.
+struct MatMulJob {
+  const WeightMatrix* w;
+  float* y;
+};
+
+// Every job's product with the same activations x (the attention's q, k and v; the
+// feed-forward's gate and up): the activations are prepared once and all the rows of all
+// the matrices are shared out in one parallel loop, so the threads meet once instead of
+// once per matrix. The same results as one MatMul per job.
+void MatMulShared(Isa isa, std::span<const MatMulJob> jobs, const float* x, int n_tokens,
+                  MatMulScratch& scratch, ThreadPool* pool);
 
 // Dot product of float vectors with the ISA's kernels (attention scores and sums).
 float DotF32(Isa isa, const float* a, const float* b, int n);

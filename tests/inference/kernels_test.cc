@@ -164,6 +164,49 @@ TEST(KernelsTest, ThreadedRowRangesMatchTheSingleThreadedResult) {
   }
 }
 
+TEST(KernelsTest, SharedProductsMatchOneMatMulEach) {
+  // q, k, v of a Q4_K_M file (Q4_K, Q4_K, Q6_K), a repacked Q4_0 pair, and a mix of float
+  // and quantized types (which need different activations), on one and on three threads.
+  const int64_t cols = 256;
+  std::vector<Matrix> q4k = {MakeMatrix(TensorType::kQ4_K, 80, cols, 1),
+                             MakeMatrix(TensorType::kQ4_K, 48, cols, 2),
+                             MakeMatrix(TensorType::kQ6_K, 48, cols, 3)};
+  std::vector<Matrix> q4 = {MakeMatrix(TensorType::kQ4_0, 200, cols, 4),
+                            MakeMatrix(TensorType::kQ4_0, 37, cols, 5)};
+  std::vector<Matrix> mixed = {MakeMatrix(TensorType::kF16, 33, cols, 6),
+                               MakeMatrix(TensorType::kQ8_0, 64, cols, 7)};
+  ThreadPool pool(3);
+  for (Isa isa : AvailableIsas()) {
+    for (const std::vector<Matrix>* group : {&q4k, &q4, &mixed}) {
+      std::vector<std::vector<uint8_t>> storage(group->size());
+      std::vector<WeightMatrix> views;
+      for (size_t i = 0; i < group->size(); ++i) {
+        WeightMatrix v = (*group)[i].View();
+        views.push_back(Repack(v, storage[i], isa).value_or(v));
+      }
+      for (int n : {1, 5, 12}) {
+        std::vector<float> x = Gaussian(static_cast<size_t>(n * cols), 20 + n);
+        for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+          std::vector<std::vector<float>> want(views.size()), got(views.size());
+          std::vector<MatMulJob> jobs;
+          MatMulScratch scratch;
+          for (size_t i = 0; i < views.size(); ++i) {
+            want[i].resize(static_cast<size_t>(n * views[i].rows));
+            got[i].assign(want[i].size(), -7.0f);
+            MatMul(isa, views[i], x.data(), n, want[i].data(), scratch, nullptr);
+            jobs.push_back({&views[i], got[i].data()});
+          }
+          MatMulShared(isa, jobs, x.data(), n, scratch, p);
+          for (size_t i = 0; i < views.size(); ++i) {
+            EXPECT_EQ(got[i], want[i]) << IsaName(isa) << " " << TensorTypeName(views[i].type)
+                                       << " n=" << n << (p ? " threaded" : "");
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(KernelsTest, DotAndAxpyAgreeAcrossInstructionSets) {
   for (int n : {1, 15, 16, 33, 100}) {
     std::vector<float> a = Gaussian(n, 1), b = Gaussian(n, 2);
