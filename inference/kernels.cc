@@ -33,6 +33,7 @@ const KernelTable& Table(Isa isa) {
 kernels_internal::TileFn TileFor(const KernelTable& k, TensorType type, WeightLayout layout) {
   if (layout == WeightLayout::kQ4_0x64) return type == TensorType::kQ4_0 ? k.q4_0r : nullptr;
   if (layout == WeightLayout::kQ4_0x16) return type == TensorType::kQ4_0 ? k.q4_0x16 : nullptr;
+  if (layout == WeightLayout::kQ8_0x16) return type == TensorType::kQ8_0 ? k.q8_0x16 : nullptr;
   switch (type) {
     case TensorType::kF32:
       return k.f32;
@@ -156,7 +157,9 @@ void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_e
   const KernelTable& k = Table(isa);
   kernels_internal::TileFn tile = TileFor(k, w.type, w.layout);
   if (tile == nullptr) return;  // unsupported types are rejected at load
-  if (w.layout == WeightLayout::kQ4_0x16 && row_begin % 16 != 0) {
+  const bool interleaved =
+      w.layout == WeightLayout::kQ4_0x16 || w.layout == WeightLayout::kQ8_0x16;
+  if (interleaved && row_begin % 16 != 0) {
     // Interleaved rows are computed in whole groups: compute from the group's start and
     // keep the rows asked for.
     const int64_t aligned = row_begin / 16 * 16;
@@ -274,13 +277,49 @@ void RepackQ4_0x16(const WeightMatrix& w, uint8_t* out) {
   }
 }
 
+void RepackQ8_0x16(const WeightMatrix& w, uint8_t* out) {
+  const size_t nb = static_cast<size_t>(w.cols) / 32;
+  const int64_t groups = (w.rows + 15) / 16;
+  for (int64_t g = 0; g < groups; ++g) {
+    for (size_t b = 0; b < nb; ++b) {
+      uint8_t* tile = out + (g * static_cast<int64_t>(nb) + static_cast<int64_t>(b)) *
+                                kernels_internal::kQ8_0x16TileBytes;
+      for (int i = 0; i < 16; ++i) {
+        const int64_t r = g * 16 + i;
+        uint8_t* values = tile + 32;
+        if (r >= w.rows) {
+          // Padding rows: scale 0, values 0 (128 as stored).
+          std::memset(tile + 2 * i, 0, 2);
+          for (int m = 0; m < 8; ++m) std::memset(values + 64 * m + 4 * i, 0x80, 4);
+          continue;
+        }
+        const uint8_t* blk = w.data + r * w.row_bytes + 34 * b;
+        std::memcpy(tile + 2 * i, blk, 2);
+        for (int e = 0; e < 32; ++e) {
+          values[64 * (e / 4) + 4 * i + e % 4] = static_cast<uint8_t>(blk[2 + e] ^ 0x80);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage, Isa isa) {
-  if (w.layout != WeightLayout::kFile || w.type != TensorType::kQ4_0 || w.cols % 32 != 0) {
-    return std::nullopt;
-  }
+  if (w.layout != WeightLayout::kFile || w.cols % 32 != 0) return std::nullopt;
   WeightMatrix out = w;
+  if (w.type == TensorType::kQ8_0) {
+    // Without VNNI the unsigned-times-signed byte products of the interleaved layout would
+    // overflow the 16-bit sums: the file layout stays.
+    if (isa != Isa::kAvx512Vnni) return std::nullopt;
+    const size_t groups = static_cast<size_t>((w.rows + 15) / 16);
+    storage.assign(groups * 16 * w.row_bytes, 0);
+    RepackQ8_0x16(w, storage.data());
+    out.layout = WeightLayout::kQ8_0x16;
+    out.data = storage.data();
+    return out;
+  }
+  if (w.type != TensorType::kQ4_0) return std::nullopt;
   if (isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni) {
     const size_t groups = static_cast<size_t>((w.rows + 15) / 16);
     storage.assign(groups * 16 * w.row_bytes, 0);

@@ -38,9 +38,10 @@ enum class WeightLayout {
   kFile,
   kQ4_0x64,  // Q4_0, per row: 64 values per 32 bytes, then the row's block scales
   kQ4_0x16,  // Q4_0, 16 rows interleaved so that SIMD lanes are rows
+  kQ8_0x16,  // Q8_0, likewise
 };
 
-// A weight matrix: `rows` rows of `cols` elements, `row_bytes` apart (for kQ4_0x16: a
+// A weight matrix: `rows` rows of `cols` elements, `row_bytes` apart (interleaved: a
 // group of 16 rows takes 16 * row_bytes), in file format or repacked.
 struct WeightMatrix {
   TensorType type = TensorType::kF32;
@@ -52,10 +53,11 @@ struct WeightMatrix {
 };
 
 // A copy of `w` in the layout `isa` reads fastest, written into `storage` (which must
-// outlive the returned matrix); nullopt for types without one (only Q4_0 has). For AVX-512,
-// 16 rows are interleaved so that each SIMD lane computes a different row and block scales
-// apply to 16 rows at once; otherwise each row is regrouped so that one load gives 64 values
-// in order. Every instruction set computes with every layout and gets the same results.
+// outlive the returned matrix); nullopt where there is none. For AVX-512, Q4_0 (and, with
+// VNNI, Q8_0) get 16 rows interleaved so that each SIMD lane computes a different row, block
+// scales apply to 16 rows at once and a group of rows is one sequential stream; below
+// AVX-512 each Q4_0 row is regrouped so that one load gives 64 values in order. Every
+// instruction set computes with every layout and gets the same results.
 std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage, Isa isa);
 
 // Scratch for prepared activations, reused across calls to avoid allocation per matmul.

@@ -560,6 +560,7 @@ const KernelTable& Avx2Kernels() {
       TileLoop<Q6_KKernel, 4, 2, 2>,
       TileLoop<Q4_0RKernel, 4, 2, 2>,
       PortableTileQ4_0x16,
+      PortableTileQ8_0x16,
       PrepQ8,
       Dot,
       Axpy,

@@ -51,6 +51,13 @@ constexpr size_t Q4_0RRowBytes(size_t cols) {
 constexpr int kQ4_0x16Rows = 16;
 constexpr size_t kQ4_0x16TileBytes = 288;
 
+// Row-interleaved Q8_0, the same scheme with whole bytes: 16 rows per group, a 544-byte
+// tile per block: the 16 half-precision scales, then 8 vectors of 64 bytes, byte 4i + j of
+// vector m holding value 4m + j of row i's block plus 128 (an unsigned byte, as the
+// dot-product instruction wants; the 128 is taken back out with the activations' block
+// sums). 16 * 34 bytes per block, like 16 rows of Q8_0.
+constexpr size_t kQ8_0x16TileBytes = 544;
+
 // y[t * ldy + r] = dot(row r of the weights, activation row t) for r < n_rows, t < n_tok.
 // `act` rows are `act_row_bytes` apart: prepared Q8 rows for quantized weights, plain
 // floats for F32/F16/BF16 weights.
@@ -69,6 +76,7 @@ struct KernelTable {
   TileFn q6_k;
   TileFn q4_0r;    // repacked Q4_0, 64-value groups
   TileFn q4_0x16;  // repacked Q4_0, 16 rows interleaved (`w` starts a row group)
+  TileFn q8_0x16;  // repacked Q8_0, likewise
   PrepFn prep_q8;
   float (*dot_f32)(const float* a, const float* b, int n);
   void (*axpy_f32)(float alpha, const float* x, float* y, int n);
@@ -87,8 +95,11 @@ struct KernelTable {
 };
 
 const KernelTable& PortableKernels();
-// The portable tile for row-interleaved Q4_0, which the AVX2 table uses too.
+// The portable tiles for the row-interleaved layouts, which the instruction sets that never
+// choose a layout use too (AVX2 for both, AVX-512 without VNNI for Q8_0).
 void PortableTileQ4_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
+void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
                          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
 const KernelTable& Avx2Kernels();
 const KernelTable& Avx512Kernels();

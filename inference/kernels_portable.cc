@@ -203,6 +203,24 @@ float DotQ4_0x16(const uint8_t* group, int i, const uint8_t* act, int cols) {
   return total;
 }
 
+// Row i of a 16-row group of interleaved Q8_0 against one activation row.
+float DotQ8_0x16(const uint8_t* group, int i, const uint8_t* act, int cols) {
+  ActQ8 a = ActRow(act, cols);
+  float total = 0;
+  for (int b = 0; b < cols / 32; ++b) {
+    const uint8_t* tile = group + static_cast<size_t>(b) * kQ8_0x16TileBytes;
+    int sum = 0;
+    for (int e = 0; e < 32; ++e) {
+      const int q = tile[32 + 64 * (e / 4) + 4 * i + e % 4] - 128;
+      sum += q * a.qs[32 * b + e];
+    }
+    uint16_t d;
+    std::memcpy(&d, tile + 2 * i, 2);
+    total += HalfToFloat(d) * a.d[b] * static_cast<float>(sum);
+  }
+  return total;
+}
+
 template <float (*Dot)(const uint8_t*, const uint8_t*, int)>
 void Tile(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
           size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
@@ -266,21 +284,36 @@ void PlainValues(const float* p, const float* v, size_t stride, int n, int hd, f
 
 }  // namespace
 
-void PortableTileQ4_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
-                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
+namespace {
+
+template <float (*Dot)(const uint8_t*, int, const uint8_t*, int)>
+void TileX16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+             size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
   for (int t = 0; t < n_tok; ++t) {
     for (int r = 0; r < n_rows; ++r) {
       const uint8_t* group = w + static_cast<size_t>(r / 16) * 16 * w_row_bytes;
-      y[t * ldy + r] = DotQ4_0x16(group, r % 16, act + t * act_row_bytes, cols);
+      y[t * ldy + r] = Dot(group, r % 16, act + t * act_row_bytes, cols);
     }
   }
+}
+
+}  // namespace
+
+void PortableTileQ4_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
+  TileX16<DotQ4_0x16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
+}
+
+void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
+  TileX16<DotQ8_0x16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
 }
 
 const KernelTable& PortableKernels() {
   static const KernelTable table = {
       Tile<DotF32>,        Tile<DotF16>,  Tile<DotBf16>, Tile<DotQ8_0>,
       Tile<DotQ4_0>,       Tile<DotQ4_K>, Tile<DotQ6_K>, Tile<DotQ4_0R>,
-      PortableTileQ4_0x16, PrepQ8,        PlainDot,      PlainAxpy,
+      PortableTileQ4_0x16, PortableTileQ8_0x16, PrepQ8,  PlainDot,      PlainAxpy,
       PlainGemmAcc,        PlainScores,   PlainValues,   PlainRmsNorm,
       PlainSiluMul,
   };

@@ -100,19 +100,26 @@ TEST(KernelsTest, EveryTypeAndInstructionSetMatchesTheFloat64Reference) {
   }
 }
 
-TEST(KernelsTest, RepackedQ4_0MatchesTheFileLayoutOnEveryInstructionSet) {
-  // Both layouts (per-row groups of 64 for AVX2 and below, 16 interleaved rows for
-  // AVX-512), computed by every instruction set: odd block counts (a half-empty group),
-  // more than 16 blocks, and row counts that leave a partial group of 16.
-  for (Isa layout_isa : {Isa::kAvx2, Isa::kAvx512Vnni}) {
+TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
+  // Every layout (Q4_0 in per-row groups of 64 for AVX2 and below, Q4_0 and Q8_0 in 16
+  // interleaved rows for AVX-512), computed by every instruction set: odd block counts (a
+  // half-empty group), more than 16 blocks, and row counts that leave a partial group of 16.
+  struct Layout {
+    TensorType type;
+    Isa isa;
+    WeightLayout layout;
+  };
+  const Layout layouts[] = {{TensorType::kQ4_0, Isa::kAvx2, WeightLayout::kQ4_0x64},
+                            {TensorType::kQ4_0, Isa::kAvx512Vnni, WeightLayout::kQ4_0x16},
+                            {TensorType::kQ8_0, Isa::kAvx512Vnni, WeightLayout::kQ8_0x16}};
+  for (const Layout& l : layouts) {
     for (int64_t cols : {32, 160, 544, 1024}) {
       for (int64_t rows : {13, 16, 37}) {
-        Matrix m = MakeMatrix(TensorType::kQ4_0, rows, cols, 21);
+        Matrix m = MakeMatrix(l.type, rows, cols, 21);
         std::vector<uint8_t> storage;
-        auto packed = Repack(m.View(), storage, layout_isa);
+        auto packed = Repack(m.View(), storage, l.isa);
         ASSERT_TRUE(packed.has_value());
-        EXPECT_EQ(packed->layout,
-                  layout_isa == Isa::kAvx2 ? WeightLayout::kQ4_0x64 : WeightLayout::kQ4_0x16);
+        EXPECT_EQ(packed->layout, l.layout);
         for (int n : {1, 3, 9}) {
           std::vector<float> x = Gaussian(static_cast<size_t>(n * cols), 2 + n);
           std::vector<float> want(static_cast<size_t>(n * m.rows));
@@ -123,7 +130,8 @@ TEST(KernelsTest, RepackedQ4_0MatchesTheFileLayoutOnEveryInstructionSet) {
             std::vector<float> got(want.size(), NAN);
             MatMul(isa, *packed, x.data(), n, got.data(), scratch, nullptr);
             EXPECT_LE(ScaledMaxError(got, ref), 2e-5)
-                << IsaName(isa) << " cols=" << cols << " rows=" << rows << " n=" << n;
+                << TensorTypeName(l.type) << " " << IsaName(isa) << " cols=" << cols
+                << " rows=" << rows << " n=" << n;
           }
           // A row range that does not start a group of 16.
           std::vector<float> part(static_cast<size_t>(n) * 8, -1.0f);
@@ -135,10 +143,14 @@ TEST(KernelsTest, RepackedQ4_0MatchesTheFileLayoutOnEveryInstructionSet) {
       }
     }
   }
-  // Other types have no repacked layout.
+  // Other types have no repacked layout, nor has Q8_0 without VNNI.
   Matrix f16 = MakeMatrix(TensorType::kF16, 4, 64, 1);
   std::vector<uint8_t> storage;
   EXPECT_FALSE(Repack(f16.View(), storage, DetectIsa()).has_value());
+  Matrix q8 = MakeMatrix(TensorType::kQ8_0, 4, 64, 1);
+  for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512}) {
+    EXPECT_FALSE(Repack(q8.View(), storage, isa).has_value()) << IsaName(isa);
+  }
 }
 
 TEST(KernelsTest, ThreadedRowRangesMatchTheSingleThreadedResult) {
