@@ -19,6 +19,7 @@ namespace {
 
 constexpr int64_t kRows = 2048;
 constexpr int64_t kCols = 4096;
+constexpr int64_t kRowsFromMemory = 32768;  // 4096 columns: 75 MB in Q4_0
 
 struct Weights {
   std::vector<uint8_t> bytes;
@@ -89,6 +90,13 @@ void BM_MatMul(benchmark::State& state) {
   Run(state, kType, kRepack, kRows, 64, static_cast<int>(state.range(1)));
 }
 
+// Batched decode's shape: 8 tokens against a matrix larger than the last-level cache, so
+// the weights stream from memory as a model's do.
+template <TensorType kType, bool kRepack = false>
+void BM_MatMul8FromMemory(benchmark::State& state) {
+  Run(state, kType, kRepack, kRowsFromMemory, 8, static_cast<int>(state.range(1)));
+}
+
 void IsaArgs(benchmark::internal::Benchmark* b) {
   for (int isa = 0; isa < 4; ++isa) b->Arg(isa);
 }
@@ -111,7 +119,7 @@ PARETO_KERNEL_BENCH(TensorType::kQ4_0, "Q4_0")
 PARETO_KERNEL_BENCH(TensorType::kQ4_K, "Q4_K")
 PARETO_KERNEL_BENCH(TensorType::kQ6_K, "Q6_K")
 
-// Q4_0 as the model loader repacks it.
+// Q4_0 as the model loader repacks it (for AVX2 and for AVX-512: two layouts).
 BENCHMARK(BM_Dot<TensorType::kQ4_0, true>)->Name("Dot/Q4_0r")->Apply(IsaArgs);
 BENCHMARK(BM_MatVec<TensorType::kQ4_0, true>)
     ->Name("MatVec/Q4_0r")
@@ -119,6 +127,24 @@ BENCHMARK(BM_MatVec<TensorType::kQ4_0, true>)
     ->UseRealTime();
 BENCHMARK(BM_MatMul<TensorType::kQ4_0, true>)
     ->Name("MatMul64/Q4_0r")
+    ->Apply(IsaThreadArgs)
+    ->UseRealTime();
+BENCHMARK(BM_MatMul8FromMemory<TensorType::kQ4_0, true>)
+    ->Name("MatMul8FromMemory/Q4_0r")
+    ->Apply(IsaThreadArgs)
+    ->UseRealTime();
+
+// Q8_0 as the model loader repacks it (interleaved rows with VNNI; else the file layout).
+BENCHMARK(BM_MatVec<TensorType::kQ8_0, true>)
+    ->Name("MatVec/Q8_0r")
+    ->Apply(IsaThreadArgs)
+    ->UseRealTime();
+BENCHMARK(BM_MatMul<TensorType::kQ8_0, true>)
+    ->Name("MatMul64/Q8_0r")
+    ->Apply(IsaThreadArgs)
+    ->UseRealTime();
+BENCHMARK(BM_MatMul8FromMemory<TensorType::kQ8_0, true>)
+    ->Name("MatMul8FromMemory/Q8_0r")
     ->Apply(IsaThreadArgs)
     ->UseRealTime();
 
