@@ -95,7 +95,7 @@ void Context::EnsureScratch(int n) {
   v_.resize(m * c.kv_dim());
   gate_.resize(m * c.n_ff);
   up_.resize(m * c.n_ff);
-  scores_.resize(static_cast<size_t>(pool_.size()) * n_ctx_);
+  scores_.resize(static_cast<size_t>(pool_.size()) * (c.n_head / c.n_head_kv) * n_ctx_);
   capacity_ = n;
 }
 
@@ -115,30 +115,29 @@ void Context::TruncateSequence(int seq, int length) {
 }
 
 // Causal attention of each batch token over its own sequence's cache, positions 0..pos.
+// A task is one token's query heads that share a key/value head (or a part of them, when
+// there would be too few tasks to keep the threads busy).
 void Context::Attention(int layer, int n, const int* seqs, const int* positions) {
   const ModelConfig& c = model_.config();
   const int hd = c.head_dim;
   const int group = c.n_head / c.n_head_kv;
+  int parts = 1;
+  while (n * c.n_head_kv * parts < 4 * pool_.size() && group % (parts * 2) == 0) parts *= 2;
+  const int heads = group / parts;  // query heads per task
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  pool_.Run(n * c.n_head, [&](int task, int worker) {
-    const int i = task / c.n_head, h = task % c.n_head;
-    const int seq = seqs[i], pos = positions[i];
-    const int g = h / group;
-    const float* q = q_.data() + static_cast<size_t>(i) * c.q_dim() + h * hd;
-    float* scores = scores_.data() + static_cast<size_t>(worker) * n_ctx_;
-    const size_t stride = static_cast<size_t>(c.kv_dim());
-    AttentionScores(isa_, q, KeyAt(layer, seq, 0) + g * hd, stride, pos + 1, hd, scale, scores);
-    float max = -INFINITY;
-    for (int j = 0; j <= pos; ++j) max = std::max(max, scores[j]);
-    double sum = 0;
-    for (int j = 0; j <= pos; ++j) {
-      scores[j] = std::exp(scores[j] - max);
-      sum += scores[j];
-    }
-    const float inv = static_cast<float>(1.0 / sum);
-    for (int j = 0; j <= pos; ++j) scores[j] *= inv;
-    float* out = att_.data() + static_cast<size_t>(i) * c.q_dim() + h * hd;
-    AttentionValues(isa_, scores, ValueAt(layer, seq, 0) + g * hd, stride, pos + 1, hd, out);
+  const size_t stride = static_cast<size_t>(c.kv_dim());
+  const size_t ld = static_cast<size_t>(n_ctx_);
+  pool_.Run(n * c.n_head_kv * parts, [&](int task, int worker) {
+    const int i = task / (c.n_head_kv * parts), rest = task % (c.n_head_kv * parts);
+    const int g = rest / parts, h0 = g * group + rest % parts * heads;
+    const int seq = seqs[i], len = positions[i] + 1;
+    const size_t q_offset = static_cast<size_t>(i) * c.q_dim() + static_cast<size_t>(h0) * hd;
+    float* scores = scores_.data() + static_cast<size_t>(worker) * group * ld;
+    AttentionScores(isa_, q_.data() + q_offset, heads, KeyAt(layer, seq, 0) + g * hd, stride, len,
+                    hd, scale, scores, ld);
+    for (int h = 0; h < heads; ++h) Softmax(isa_, scores + h * ld, len);
+    AttentionValues(isa_, scores, ld, heads, ValueAt(layer, seq, 0) + g * hd, stride, len, hd,
+                    att_.data() + q_offset);
   });
 }
 

@@ -112,7 +112,7 @@ class Context {
   // Scratch, sized for the largest batch seen.
   int capacity_ = 0;
   std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, out_;
-  std::vector<float> scores_;  // per worker: n_ctx floats
+  std::vector<float> scores_;  // per worker: n_ctx floats per query head of a group
   std::vector<float> rope_inv_freq_;
   std::vector<float> rope_cs_;  // per batch token: cos, sin of each rotation angle
 };

@@ -357,14 +357,18 @@ void GemmAccumulateF32(Isa isa, int M, int N, int K, const float* a, size_t a_k,
   Table(isa).gemm_acc_f32(M, N, K, a, a_k, a_m, b, ldb, c, ldc);
 }
 
-void AttentionScores(Isa isa, const float* q, const float* k, size_t stride, int n, int hd,
-                     float scale, float* scores) {
-  Table(isa).attn_scores(q, k, stride, n, hd, scale, scores);
+void AttentionScores(Isa isa, const float* q, int n_q, const float* k, size_t stride, int n,
+                     int hd, float scale, float* scores, size_t ld) {
+  Table(isa).attn_scores(q, n_q, k, stride, n, hd, scale, scores, ld);
 }
 
-void AttentionValues(Isa isa, const float* p, const float* v, size_t stride, int n, int hd,
-                     float* out) {
-  Table(isa).attn_values(p, v, stride, n, hd, out);
+void AttentionValues(Isa isa, const float* p, size_t ld, int n_q, const float* v, size_t stride,
+                     int n, int hd, float* out) {
+  Table(isa).attn_values(p, ld, n_q, v, stride, n, hd, out);
+}
+
+void Softmax(Isa isa, float* x, int n) {
+  if (n > 0) Table(isa).softmax(x, n);
 }
 
 void RmsNormRow(Isa isa, const float* x, const float* weight, int n, float eps, float* out) {

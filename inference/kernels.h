@@ -104,13 +104,20 @@ void AxpyF32(Isa isa, float alpha, const float* x, float* y, int n);
 void GemmAccumulateF32(Isa isa, int M, int N, int K, const float* a, size_t a_k, size_t a_m,
                        const float* b, size_t ldb, float* c, size_t ldc);
 
-// Attention over n cached positions `stride` floats apart, vectors of hd floats:
-// scores[j] = scale * q . k_j, and out = sum_j p[j] * v_j. One call per head and token
-// (not per position) keeps the query and the sum in registers.
-void AttentionScores(Isa isa, const float* q, const float* k, size_t stride, int n, int hd,
-                     float scale, float* scores);
-void AttentionValues(Isa isa, const float* p, const float* v, size_t stride, int n, int hd,
-                     float* out);
+// Attention of n_q query heads that share one key/value head (grouped-query attention)
+// over n cached positions `stride` floats apart, vectors of hd floats; query head i at
+// q + i * hd, its row of scores at scores + i * ld:
+//   AttentionScores: scores[i * ld + j] = scale * q_i . k_j,
+//   AttentionValues: out + i * hd = sum over j of p[i * ld + j] * v_j.
+// One call per token and key/value head: each key and value is read once for the group,
+// and the queries and sums stay in registers.
+void AttentionScores(Isa isa, const float* q, int n_q, const float* k, size_t stride, int n,
+                     int hd, float scale, float* scores, size_t ld);
+void AttentionValues(Isa isa, const float* p, size_t ld, int n_q, const float* v, size_t stride,
+                     int n, int hd, float* out);
+// x = softmax(x) over n values, the largest subtracted first. The SIMD versions use our own
+// exponential (see SiluMul).
+void Softmax(Isa isa, float* x, int n);
 
 // out = x / sqrt(mean(x^2) + eps) * weight, over n values (one row).
 void RmsNormRow(Isa isa, const float* x, const float* weight, int n, float eps, float* out);

@@ -83,16 +83,30 @@ struct KernelTable {
   // GemmAccumulateF32 (kernels.h).
   void (*gemm_acc_f32)(int M, int N, int K, const float* a, size_t a_k, size_t a_m, const float* b,
                        size_t ldb, float* c, size_t ldc);
-  // out[j] = scale * dot(q, k + j * stride) for j < n; vectors of hd floats.
-  void (*attn_scores)(const float* q, const float* k, size_t stride, int n, int hd, float scale,
-                      float* out);
-  // out = sum over j < n of p[j] * (v + j * stride).
-  void (*attn_values)(const float* p, const float* v, size_t stride, int n, int hd, float* out);
+  // AttentionScores, AttentionValues and Softmax (kernels.h).
+  void (*attn_scores)(const float* q, int n_q, const float* k, size_t stride, int n, int hd,
+                      float scale, float* out, size_t ld);
+  void (*attn_values)(const float* p, size_t ld, int n_q, const float* v, size_t stride, int n,
+                      int hd, float* out);
+  void (*softmax)(float* x, int n);
   // out = x / sqrt(mean(x^2) + eps) * w, over n values.
   void (*rms_norm)(const float* x, const float* w, int n, float eps, float* out);
   // gate = silu(gate) * up, over n values.
   void (*silu_mul)(float* gate, const float* up, int n);
 };
+
+// The grouped attention kernels from one-head ones, a query head at a time.
+template <void (*One)(const float* q, const float* k, size_t stride, int n, int hd, float scale,
+                      float* out)>
+void ScoresHeadByHead(const float* q, int n_q, const float* k, size_t stride, int n, int hd,
+                      float scale, float* out, size_t ld) {
+  for (int i = 0; i < n_q; ++i) One(q + static_cast<size_t>(i) * hd, k, stride, n, hd, scale, out + i * ld);
+}
+template <void (*One)(const float* p, const float* v, size_t stride, int n, int hd, float* out)>
+void ValuesHeadByHead(const float* p, size_t ld, int n_q, const float* v, size_t stride, int n,
+                      int hd, float* out) {
+  for (int i = 0; i < n_q; ++i) One(p + i * ld, v, stride, n, hd, out + static_cast<size_t>(i) * hd);
+}
 
 const KernelTable& PortableKernels();
 // The portable tiles for the row-interleaved layouts, which the instruction sets that never

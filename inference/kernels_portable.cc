@@ -266,6 +266,18 @@ void PlainScores(const float* q, const float* k, size_t stride, int n, int hd, f
   for (int j = 0; j < n; ++j) out[j] = scale * PlainDot(q, k + j * stride, hd);
 }
 
+void PlainSoftmax(float* x, int n) {
+  float max = x[0];
+  for (int j = 1; j < n; ++j) max = std::max(max, x[j]);
+  double sum = 0;
+  for (int j = 0; j < n; ++j) {
+    x[j] = std::exp(x[j] - max);
+    sum += x[j];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int j = 0; j < n; ++j) x[j] *= inv;
+}
+
 void PlainRmsNorm(const float* x, const float* w, int n, float eps, float* out) {
   double ss = 0;
   for (int i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
@@ -314,7 +326,7 @@ const KernelTable& PortableKernels() {
       Tile<DotF32>,        Tile<DotF16>,  Tile<DotBf16>, Tile<DotQ8_0>,
       Tile<DotQ4_0>,       Tile<DotQ4_K>, Tile<DotQ6_K>, Tile<DotQ4_0R>,
       PortableTileQ4_0x16, PortableTileQ8_0x16, PrepQ8,  PlainDot,      PlainAxpy,
-      PlainGemmAcc,        PlainScores,   PlainValues,   PlainRmsNorm,
+      PlainGemmAcc,        ScoresHeadByHead<PlainScores>, ValuesHeadByHead<PlainValues>, PlainSoftmax,   PlainRmsNorm,
       PlainSiluMul,
   };
   return table;

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "inference/quants.h"
@@ -264,25 +266,58 @@ TEST(KernelsTest, GemmAccumulateMatchesDoublePrecisionWithEitherStrideOfA) {
 }
 
 TEST(KernelsTest, AttentionScoresAndValuesMatchPlainLoops) {
-  for (int hd : {64, 40, 128}) {
-    for (int n : {1, 7, 33}) {
-      const size_t stride = static_cast<size_t>(hd) * 3;  // other heads between positions
-      std::vector<float> q = Gaussian(hd, 1), k = Gaussian(stride * n, 2),
-                         v = Gaussian(stride * n, 3);
-      std::vector<float> p = Gaussian(n, 4);
-      std::vector<double> want_scores(n), want_out(hd, 0.0);
-      for (int j = 0; j < n; ++j) {
-        double s = 0;
-        for (int d = 0; d < hd; ++d) s += double{q[d]} * k[j * stride + d];
-        want_scores[j] = 0.125 * s;
-        for (int d = 0; d < hd; ++d) want_out[d] += double{p[j]} * v[j * stride + d];
+  // Head sizes with grouped kernels (32, 64, 80, 128) and without (40); groups of query
+  // heads that fill the kernels' register groups, leave some over, or are one head.
+  for (int hd : {64, 40, 128, 32, 80}) {
+    for (int n_q : {1, 3, 4, 8}) {
+      for (int n : {1, 7, 33}) {
+        const size_t stride = static_cast<size_t>(hd) * 3;  // other heads between positions
+        const size_t ld = static_cast<size_t>(n) + 5;       // score rows apart
+        std::vector<float> q = Gaussian(static_cast<size_t>(n_q) * hd, 1),
+                           k = Gaussian(stride * n, 2), v = Gaussian(stride * n, 3);
+        std::vector<float> p = Gaussian(n_q * ld, 4);
+        std::vector<double> want_scores(n_q * ld, 0.0), want_out(n_q * hd, 0.0);
+        for (int i = 0; i < n_q; ++i) {
+          for (int j = 0; j < n; ++j) {
+            double s = 0;
+            for (int d = 0; d < hd; ++d) s += double{q[i * hd + d]} * k[j * stride + d];
+            want_scores[i * ld + j] = 0.125 * s;
+            for (int d = 0; d < hd; ++d) {
+              want_out[i * hd + d] += double{p[i * ld + j]} * v[j * stride + d];
+            }
+          }
+        }
+        for (Isa isa : AvailableIsas()) {
+          std::vector<float> scores(n_q * ld, NAN), out(n_q * hd, NAN);
+          AttentionScores(isa, q.data(), n_q, k.data(), stride, n, hd, 0.125f, scores.data(), ld);
+          AttentionValues(isa, p.data(), ld, n_q, v.data(), stride, n, hd, out.data());
+          const std::string where = IsaName(isa) + " hd=" + std::to_string(hd) +
+                                    " heads=" + std::to_string(n_q) + " n=" + std::to_string(n);
+          for (int i = 0; i < n_q; ++i) {
+            for (int j = 0; j < n; ++j) {
+              EXPECT_NEAR(scores[i * ld + j], want_scores[i * ld + j], 1e-4) << where;
+            }
+            EXPECT_TRUE(std::isnan(scores[i * ld + n])) << where << ": wrote past its row";
+          }
+          for (int d = 0; d < n_q * hd; ++d) EXPECT_NEAR(out[d], want_out[d], 1e-4) << where;
+        }
       }
-      for (Isa isa : AvailableIsas()) {
-        std::vector<float> scores(n), out(hd, NAN);
-        AttentionScores(isa, q.data(), k.data(), stride, n, hd, 0.125f, scores.data());
-        AttentionValues(isa, p.data(), v.data(), stride, n, hd, out.data());
-        for (int j = 0; j < n; ++j) EXPECT_NEAR(scores[j], want_scores[j], 1e-4) << IsaName(isa);
-        for (int d = 0; d < hd; ++d) EXPECT_NEAR(out[d], want_out[d], 1e-4) << IsaName(isa);
+    }
+  }
+}
+
+TEST(KernelsTest, SoftmaxMatchesDoublePrecision) {
+  for (int n : {1, 5, 16, 33, 300}) {
+    std::vector<float> x = Gaussian(n, 9, 4.0f);
+    x[0] = 80.0f;  // large scores: the largest is subtracted before exponentiating
+    double max = *std::max_element(x.begin(), x.end()), sum = 0;
+    for (float v : x) sum += std::exp(double{v} - max);
+    for (Isa isa : AvailableIsas()) {
+      std::vector<float> y = x;
+      Softmax(isa, y.data(), n);
+      for (int j = 0; j < n; ++j) {
+        const double want = std::exp(double{x[j]} - max) / sum;
+        EXPECT_NEAR(y[j], want, 1e-6 + 1e-5 * want) << IsaName(isa) << " n=" << n << " j=" << j;
       }
     }
   }
