@@ -34,6 +34,7 @@ kernels_internal::TileFn TileFor(const KernelTable& k, TensorType type, WeightLa
   if (layout == WeightLayout::kQ4_0x64) return type == TensorType::kQ4_0 ? k.q4_0r : nullptr;
   if (layout == WeightLayout::kQ4_0x16) return type == TensorType::kQ4_0 ? k.q4_0x16 : nullptr;
   if (layout == WeightLayout::kQ8_0x16) return type == TensorType::kQ8_0 ? k.q8_0x16 : nullptr;
+  if (layout == WeightLayout::kF16x16) return type == TensorType::kF16 ? k.f16x16 : nullptr;
   switch (type) {
     case TensorType::kF32:
       return k.f32;
@@ -163,7 +164,8 @@ void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_e
   kernels_internal::TileFn tile = TileFor(k, w.type, w.layout);
   if (tile == nullptr) return;  // unsupported types are rejected at load
   const bool interleaved =
-      w.layout == WeightLayout::kQ4_0x16 || w.layout == WeightLayout::kQ8_0x16;
+      w.layout == WeightLayout::kQ4_0x16 || w.layout == WeightLayout::kQ8_0x16 ||
+      w.layout == WeightLayout::kF16x16;
   if (interleaved && row_begin % 16 != 0) {
     // Interleaved rows are computed in whole groups: compute from the group's start and
     // keep the rows asked for.
@@ -308,16 +310,34 @@ void RepackQ8_0x16(const WeightMatrix& w, uint8_t* out) {
   }
 }
 
+void RepackF16x16(const WeightMatrix& w, uint8_t* out) {
+  for (int64_t r = 0; r < w.rows; ++r) {
+    uint8_t* group = out + (r / 16) * 16 * static_cast<int64_t>(w.row_bytes);
+    const uint8_t* row = w.data + r * w.row_bytes;
+    for (int64_t c = 0; c < w.cols; ++c) std::memcpy(group + 32 * c + 2 * (r % 16), row + 2 * c, 2);
+  }
+}
+
 }  // namespace
 
 std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage, Isa isa) {
-  if (w.layout != WeightLayout::kFile || w.cols % 32 != 0) return std::nullopt;
+  if (w.layout != WeightLayout::kFile) return std::nullopt;
+  const bool avx512 = isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni;
+  const size_t groups = static_cast<size_t>((w.rows + 15) / 16);
   WeightMatrix out = w;
+  if (w.type == TensorType::kF16) {
+    if (!avx512) return std::nullopt;
+    storage.assign(groups * 16 * w.row_bytes, 0);  // padding rows: zeros
+    RepackF16x16(w, storage.data());
+    out.layout = WeightLayout::kF16x16;
+    out.data = storage.data();
+    return out;
+  }
+  if (w.cols % 32 != 0) return std::nullopt;
   if (w.type == TensorType::kQ8_0) {
     // Without VNNI the unsigned-times-signed byte products of the interleaved layout would
     // overflow the 16-bit sums: the file layout stays.
     if (isa != Isa::kAvx512Vnni) return std::nullopt;
-    const size_t groups = static_cast<size_t>((w.rows + 15) / 16);
     storage.assign(groups * 16 * w.row_bytes, 0);
     RepackQ8_0x16(w, storage.data());
     out.layout = WeightLayout::kQ8_0x16;
@@ -325,8 +345,7 @@ std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& 
     return out;
   }
   if (w.type != TensorType::kQ4_0) return std::nullopt;
-  if (isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni) {
-    const size_t groups = static_cast<size_t>((w.rows + 15) / 16);
+  if (avx512) {
     storage.assign(groups * 16 * w.row_bytes, 0);
     RepackQ4_0x16(w, storage.data());
     out.layout = WeightLayout::kQ4_0x16;

@@ -600,6 +600,7 @@ const KernelTable& Avx2Kernels() {
       TileLoop<Q4_0RKernel, 4, 2, 2>,
       PortableTileQ4_0x16,
       PortableTileQ8_0x16,
+      PortableTileF16x16,
       PrepQ8,
       Dot,
       Axpy,

@@ -58,6 +58,11 @@ constexpr size_t kQ4_0x16TileBytes = 288;
 // sums). 16 * 34 bytes per block, like 16 rows of Q8_0.
 constexpr size_t kQ8_0x16TileBytes = 544;
 
+// Row-interleaved F16: 16 rows per group, column by column: bytes 32c .. 32c + 31 of a group
+// hold column c of its 16 rows (row i's value at 32c + 2i), so one 32-byte load converts to
+// a vector of 16 rows, multiplied by one broadcast activation per token. A group takes
+// 16 * row_bytes.
+
 // y[t * ldy + r] = dot(row r of the weights, activation row t) for r < n_rows, t < n_tok.
 // `act` rows are `act_row_bytes` apart: prepared Q8 rows for quantized weights, plain
 // floats for F32/F16/BF16 weights.
@@ -77,6 +82,7 @@ struct KernelTable {
   TileFn q4_0r;    // repacked Q4_0, 64-value groups
   TileFn q4_0x16;  // repacked Q4_0, 16 rows interleaved (`w` starts a row group)
   TileFn q8_0x16;  // repacked Q8_0, likewise
+  TileFn f16x16;   // repacked F16, likewise
   PrepFn prep_q8;
   float (*dot_f32)(const float* a, const float* b, int n);
   void (*axpy_f32)(float alpha, const float* x, float* y, int n);
@@ -110,11 +116,13 @@ void ValuesHeadByHead(const float* p, size_t ld, int n_q, const float* v, size_t
 
 const KernelTable& PortableKernels();
 // The portable tiles for the row-interleaved layouts, which the instruction sets that never
-// choose a layout use too (AVX2 for both, AVX-512 without VNNI for Q8_0).
+// choose a layout use too (AVX2 for all, AVX-512 without VNNI for Q8_0).
 void PortableTileQ4_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
                          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
 void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
                          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
+void PortableTileF16x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                        size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
 const KernelTable& Avx2Kernels();
 const KernelTable& Avx512Kernels();
 const KernelTable& Avx512VnniKernels();

@@ -221,6 +221,18 @@ float DotQ8_0x16(const uint8_t* group, int i, const uint8_t* act, int cols) {
   return total;
 }
 
+// Row i of a 16-row group of interleaved F16 against one row of float activations.
+float DotF16x16(const uint8_t* group, int i, const uint8_t* act, int cols) {
+  const float* x = reinterpret_cast<const float*>(act);
+  float total = 0;
+  for (int c = 0; c < cols; ++c) {
+    uint16_t h;
+    std::memcpy(&h, group + 32 * static_cast<size_t>(c) + 2 * i, 2);
+    total += HalfToFloat(h) * x[c];
+  }
+  return total;
+}
+
 template <float (*Dot)(const uint8_t*, const uint8_t*, int)>
 void Tile(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
           size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
@@ -321,11 +333,16 @@ void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const
   TileX16<DotQ8_0x16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
 }
 
+void PortableTileF16x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                        size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
+  TileX16<DotF16x16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
+}
+
 const KernelTable& PortableKernels() {
   static const KernelTable table = {
       Tile<DotF32>,        Tile<DotF16>,  Tile<DotBf16>, Tile<DotQ8_0>,
       Tile<DotQ4_0>,       Tile<DotQ4_K>, Tile<DotQ6_K>, Tile<DotQ4_0R>,
-      PortableTileQ4_0x16, PortableTileQ8_0x16, PrepQ8,  PlainDot,      PlainAxpy,
+      PortableTileQ4_0x16, PortableTileQ8_0x16, PortableTileF16x16, PrepQ8,  PlainDot,      PlainAxpy,
       PlainGemmAcc,        ScoresHeadByHead<PlainScores>, ValuesHeadByHead<PlainValues>, PlainSoftmax,   PlainRmsNorm,
       PlainSiluMul,
   };

@@ -113,7 +113,8 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
   };
   const Layout layouts[] = {{TensorType::kQ4_0, Isa::kAvx2, WeightLayout::kQ4_0x64},
                             {TensorType::kQ4_0, Isa::kAvx512Vnni, WeightLayout::kQ4_0x16},
-                            {TensorType::kQ8_0, Isa::kAvx512Vnni, WeightLayout::kQ8_0x16}};
+                            {TensorType::kQ8_0, Isa::kAvx512Vnni, WeightLayout::kQ8_0x16},
+                            {TensorType::kF16, Isa::kAvx512, WeightLayout::kF16x16}};
   for (const Layout& l : layouts) {
     for (int64_t cols : {32, 160, 544, 1024}) {
       for (int64_t rows : {13, 16, 37}) {
@@ -145,13 +146,17 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
       }
     }
   }
-  // Other types have no repacked layout, nor has Q8_0 without VNNI.
-  Matrix f16 = MakeMatrix(TensorType::kF16, 4, 64, 1);
+  // Other types have no repacked layout, nor has Q8_0 without VNNI, nor F16 below AVX-512.
+  Matrix bf16 = MakeMatrix(TensorType::kBF16, 4, 64, 1);
   std::vector<uint8_t> storage;
-  EXPECT_FALSE(Repack(f16.View(), storage, DetectIsa()).has_value());
+  EXPECT_FALSE(Repack(bf16.View(), storage, DetectIsa()).has_value());
   Matrix q8 = MakeMatrix(TensorType::kQ8_0, 4, 64, 1);
+  Matrix f16 = MakeMatrix(TensorType::kF16, 4, 64, 1);
   for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512}) {
     EXPECT_FALSE(Repack(q8.View(), storage, isa).has_value()) << IsaName(isa);
+    if (isa != Isa::kAvx512) {
+      EXPECT_FALSE(Repack(f16.View(), storage, isa).has_value());
+    }
   }
 }
 
