@@ -182,36 +182,25 @@ float DotBf16(const uint8_t* w, const uint8_t* act, int cols) {
   return total;
 }
 
-// Row i of a 16-row group of interleaved Q4_0 (see kernels_impl.h) against one
-// activation row.
-float DotQ4_0x16(const uint8_t* group, int i, const uint8_t* act, int cols) {
+// Row i of a 16-row group of interleaved Q4_0 (kBits 4) or Q8_0 (8) (see kernels_impl.h)
+// against one activation row.
+template <int kBits>
+float DotX16(const uint8_t* group, int i, const uint8_t* act, int cols) {
+  constexpr size_t kTile = kBits == 4 ? kQ4_0x16TileBytes : kQ8_0x16TileBytes;
   ActQ8 a = ActRow(act, cols);
   float total = 0;
   for (int b = 0; b < cols / 32; ++b) {
-    const uint8_t* tile = group + static_cast<size_t>(b) * kQ4_0x16TileBytes;
+    const uint8_t* tile = group + static_cast<size_t>(b) * kTile;
     int sum = 0;
     for (int e = 0; e < 32; ++e) {
       const int k = e / 4, j = e % 4;
-      const uint8_t byte = tile[32 + 64 * (k % 4) + 4 * i + j];
-      const int q = k < 4 ? (byte & 0xF) : (byte >> 4);
-      sum += (q - 8) * a.qs[32 * b + e];
-    }
-    uint16_t d;
-    std::memcpy(&d, tile + 2 * i, 2);
-    total += HalfToFloat(d) * a.d[b] * static_cast<float>(sum);
-  }
-  return total;
-}
-
-// Row i of a 16-row group of interleaved Q8_0 against one activation row.
-float DotQ8_0x16(const uint8_t* group, int i, const uint8_t* act, int cols) {
-  ActQ8 a = ActRow(act, cols);
-  float total = 0;
-  for (int b = 0; b < cols / 32; ++b) {
-    const uint8_t* tile = group + static_cast<size_t>(b) * kQ8_0x16TileBytes;
-    int sum = 0;
-    for (int e = 0; e < 32; ++e) {
-      const int q = tile[32 + 64 * (e / 4) + 4 * i + e % 4] - 128;
+      int q;
+      if constexpr (kBits == 4) {
+        const uint8_t byte = tile[32 + 64 * (k % 4) + 4 * i + j];
+        q = (k < 4 ? (byte & 0xF) : (byte >> 4)) - 8;
+      } else {
+        q = tile[32 + 64 * k + 4 * i + j] - 128;
+      }
       sum += q * a.qs[32 * b + e];
     }
     uint16_t d;
@@ -325,12 +314,12 @@ void TileX16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* ac
 
 void PortableTileQ4_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
                          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
-  TileX16<DotQ4_0x16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
+  TileX16<DotX16<4>>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
 }
 
 void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
                          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
-  TileX16<DotQ8_0x16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
+  TileX16<DotX16<8>>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
 }
 
 void PortableTileF16x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
