@@ -170,8 +170,8 @@ void RunProducts(const KernelTable& k, std::span<const Product> products, const 
                  int n_tokens, MatMulScratch& scratch, ThreadPool* pool) {
   const int cols = static_cast<int>(products[0].w->cols);
   size_t act_row_bytes = 0;
-  const uint8_t* act = PrepareActivations(k, products[0].w->type, x, n_tokens, cols, scratch,
-                                          pool, &act_row_bytes);
+  const uint8_t* act =
+      PrepareActivations(k, products[0].w->type, x, n_tokens, cols, scratch, pool, &act_row_bytes);
   const int threads = pool != nullptr ? pool->size() : 1;
   std::vector<RowChunk> chunks;
   for (size_t i = 0; i < products.size(); ++i) {
@@ -183,9 +183,8 @@ void RunProducts(const KernelTable& k, std::span<const Product> products, const 
     const Product& p = products[ch.product];
     kernels_internal::TileFn tile = TileFor(k, p.w->type, p.w->layout);
     if (tile == nullptr) return;  // unsupported types are rejected at load
-    tile(p.w->data + ch.begin * p.w->row_bytes, p.w->row_bytes,
-         static_cast<int>(ch.end - ch.begin), act, act_row_bytes, n_tokens, cols,
-         p.y + (ch.begin - p.begin), p.ldy);
+    tile(p.w->data + ch.begin * p.w->row_bytes, p.w->row_bytes, static_cast<int>(ch.end - ch.begin),
+         act, act_row_bytes, n_tokens, cols, p.y + (ch.begin - p.begin), p.ldy);
   });
 }
 
@@ -195,9 +194,8 @@ void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_e
                 int n_tokens, float* y, size_t ldy, MatMulScratch& scratch, ThreadPool* pool) {
   if (row_end <= row_begin || n_tokens <= 0) return;
   if (TileFor(Table(isa), w.type, w.layout) == nullptr) return;  // rejected at load
-  const bool interleaved =
-      w.layout == WeightLayout::kQ4_0x16 || w.layout == WeightLayout::kQ8_0x16 ||
-      w.layout == WeightLayout::kF16x16;
+  const bool interleaved = w.layout == WeightLayout::kQ4_0x16 ||
+                           w.layout == WeightLayout::kQ8_0x16 || w.layout == WeightLayout::kF16x16;
   if (interleaved && row_begin % 16 != 0) {
     // Interleaved rows are computed in whole groups: compute from the group's start and
     // keep the rows asked for.
@@ -221,7 +219,8 @@ void MatMulShared(Isa isa, std::span<const MatMulJob> jobs, const float* x, int 
   const WeightMatrix& first = *jobs[0].w;
   std::vector<Product> products;
   for (const MatMulJob& j : jobs) {
-    if (j.w->cols != first.cols || TakesQ8Activations(j.w->type) != TakesQ8Activations(first.type)) {
+    if (j.w->cols != first.cols ||
+        TakesQ8Activations(j.w->type) != TakesQ8Activations(first.type)) {
       // Different activations: one product at a time.
       for (const MatMulJob& one : jobs) MatMul(isa, *one.w, x, n_tokens, one.y, scratch, pool);
       return;
@@ -384,8 +383,8 @@ void GemmAccumulateF32(Isa isa, int M, int N, int K, const float* a, size_t a_k,
   Table(isa).gemm_acc_f32(M, N, K, a, a_k, a_m, b, ldb, c, ldc);
 }
 
-void AttentionScores(Isa isa, const float* q, int n_q, const float* k, size_t stride, int n,
-                     int hd, float scale, float* scores, size_t ld) {
+void AttentionScores(Isa isa, const float* q, int n_q, const float* k, size_t stride, int n, int hd,
+                     float scale, float* scores, size_t ld) {
   Table(isa).attn_scores(q, n_q, k, stride, n, hd, scale, scores, ld);
 }
 

@@ -113,8 +113,8 @@ void GemmAccumulateF32(Isa isa, int M, int N, int K, const float* a, size_t a_k,
 //   AttentionValues: out + i * hd = sum over j of p[i * ld + j] * v_j.
 // One call per token and key/value head: each key and value is read once for the group,
 // and the queries and sums stay in registers.
-void AttentionScores(Isa isa, const float* q, int n_q, const float* k, size_t stride, int n,
-                     int hd, float scale, float* scores, size_t ld);
+void AttentionScores(Isa isa, const float* q, int n_q, const float* k, size_t stride, int n, int hd,
+                     float scale, float* scores, size_t ld);
 void AttentionValues(Isa isa, const float* p, size_t ld, int n_q, const float* v, size_t stride,
                      int n, int hd, float* out);
 // x = softmax(x) over n values, the largest subtracted first. The SIMD versions use our own

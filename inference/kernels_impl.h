@@ -106,12 +106,14 @@ template <void (*One)(const float* q, const float* k, size_t stride, int n, int 
                       float* out)>
 void ScoresHeadByHead(const float* q, int n_q, const float* k, size_t stride, int n, int hd,
                       float scale, float* out, size_t ld) {
-  for (int i = 0; i < n_q; ++i) One(q + static_cast<size_t>(i) * hd, k, stride, n, hd, scale, out + i * ld);
+  for (int i = 0; i < n_q; ++i)
+    One(q + static_cast<size_t>(i) * hd, k, stride, n, hd, scale, out + i * ld);
 }
 template <void (*One)(const float* p, const float* v, size_t stride, int n, int hd, float* out)>
 void ValuesHeadByHead(const float* p, size_t ld, int n_q, const float* v, size_t stride, int n,
                       int hd, float* out) {
-  for (int i = 0; i < n_q; ++i) One(p + i * ld, v, stride, n, hd, out + static_cast<size_t>(i) * hd);
+  for (int i = 0; i < n_q; ++i)
+    One(p + i * ld, v, stride, n, hd, out + static_cast<size_t>(i) * hd);
 }
 
 const KernelTable& PortableKernels();

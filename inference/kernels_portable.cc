@@ -329,10 +329,25 @@ void PortableTileF16x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const 
 
 const KernelTable& PortableKernels() {
   static const KernelTable table = {
-      Tile<DotF32>,        Tile<DotF16>,  Tile<DotBf16>, Tile<DotQ8_0>,
-      Tile<DotQ4_0>,       Tile<DotQ4_K>, Tile<DotQ6_K>, Tile<DotQ4_0R>,
-      PortableTileQ4_0x16, PortableTileQ8_0x16, PortableTileF16x16, PrepQ8,  PlainDot,      PlainAxpy,
-      PlainGemmAcc,        ScoresHeadByHead<PlainScores>, ValuesHeadByHead<PlainValues>, PlainSoftmax,   PlainRmsNorm,
+      Tile<DotF32>,
+      Tile<DotF16>,
+      Tile<DotBf16>,
+      Tile<DotQ8_0>,
+      Tile<DotQ4_0>,
+      Tile<DotQ4_K>,
+      Tile<DotQ6_K>,
+      Tile<DotQ4_0R>,
+      PortableTileQ4_0x16,
+      PortableTileQ8_0x16,
+      PortableTileF16x16,
+      PrepQ8,
+      PlainDot,
+      PlainAxpy,
+      PlainGemmAcc,
+      ScoresHeadByHead<PlainScores>,
+      ValuesHeadByHead<PlainValues>,
+      PlainSoftmax,
+      PlainRmsNorm,
       PlainSiluMul,
   };
   return table;
