@@ -193,7 +193,6 @@ void RunProducts(const KernelTable& k, std::span<const Product> products, const 
 void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
                 int n_tokens, float* y, size_t ldy, MatMulScratch& scratch, ThreadPool* pool) {
   if (row_end <= row_begin || n_tokens <= 0) return;
-  if (TileFor(Table(isa), w.type, w.layout) == nullptr) return;  // rejected at load
   const bool interleaved = w.layout == WeightLayout::kQ4_0x16 ||
                            w.layout == WeightLayout::kQ8_0x16 || w.layout == WeightLayout::kF16x16;
   if (interleaved && row_begin % 16 != 0) {

@@ -57,9 +57,9 @@ struct WeightMatrix {
 // outlive the returned matrix); nullopt where there is none. For AVX-512, Q4_0, F16 (and,
 // with VNNI, Q8_0) get 16 rows interleaved so that each SIMD lane computes a different row
 // (no horizontal sums; block scales apply to 16 rows at once) and a group of rows is one
-// sequential stream; below
-// AVX-512 each Q4_0 row is regrouped so that one load gives 64 values in order. Every
-// instruction set computes with every layout and gets the same results.
+// sequential stream; below AVX-512 each Q4_0 row is regrouped so that one load gives 64
+// values in order. Every instruction set computes with every layout and gets the same
+// results.
 std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage, Isa isa);
 
 // Scratch for prepared activations, reused across calls to avoid allocation per matmul.
