@@ -148,6 +148,20 @@ BENCHMARK(BM_MatMul8FromMemory<TensorType::kQ8_0, true>)
     ->Apply(IsaThreadArgs)
     ->UseRealTime();
 
+// F16 as the model loader repacks it (interleaved rows with AVX2 and AVX-512).
+BENCHMARK(BM_MatVec<TensorType::kF16, true>)
+    ->Name("MatVec/F16r")
+    ->Apply(IsaThreadArgs)
+    ->UseRealTime();
+BENCHMARK(BM_MatMul<TensorType::kF16, true>)
+    ->Name("MatMul64/F16r")
+    ->Apply(IsaThreadArgs)
+    ->UseRealTime();
+BENCHMARK(BM_MatMul8FromMemory<TensorType::kF16, true>)
+    ->Name("MatMul8FromMemory/F16r")
+    ->Apply(IsaThreadArgs)
+    ->UseRealTime();
+
 }  // namespace
 }  // namespace pareto::inference
 

@@ -331,8 +331,9 @@ std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& 
   const bool avx512 = isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni;
   const size_t groups = static_cast<size_t>((w.rows + 15) / 16);
   WeightMatrix out = w;
+  const bool simd = avx512 || isa == Isa::kAvx2;
   if (w.type == TensorType::kF16) {
-    if (!avx512) return std::nullopt;
+    if (!simd) return std::nullopt;
     storage.assign(groups * 16 * w.row_bytes, 0);  // padding rows: zeros
     RepackF16x16(w, storage.data());
     out.layout = WeightLayout::kF16x16;
@@ -341,9 +342,8 @@ std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& 
   }
   if (w.cols % 32 != 0) return std::nullopt;
   if (w.type == TensorType::kQ8_0) {
-    // Without VNNI the unsigned-times-signed byte products of the interleaved layout would
-    // overflow the 16-bit sums: the file layout stays.
-    if (isa != Isa::kAvx512Vnni) return std::nullopt;
+    // AVX-512 without VNNI has no kernel of its own for the interleaved layout.
+    if (isa != Isa::kAvx512Vnni && isa != Isa::kAvx2) return std::nullopt;
     storage.assign(groups * 16 * w.row_bytes, 0);
     RepackQ8_0x16(w, storage.data());
     out.layout = WeightLayout::kQ8_0x16;
@@ -351,7 +351,7 @@ std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& 
     return out;
   }
   if (w.type != TensorType::kQ4_0) return std::nullopt;
-  if (avx512) {
+  if (simd) {
     storage.assign(groups * 16 * w.row_bytes, 0);
     RepackQ4_0x16(w, storage.data());
     out.layout = WeightLayout::kQ4_0x16;

@@ -104,9 +104,9 @@ inline void AddBlock(QTile<R, T>& tile, int b, const __m256i (&wq)[R], const __m
     const __m256 dx = _mm256_load_ps(act.dvec + 8 * b);
     __m256i bias = _mm256_setzero_si256();
     if constexpr (kW == Weights::kOffset8 || kW == Weights::kOffset32) {
-      bias = _mm256_slli_epi32(
-          _mm256_load_si256(reinterpret_cast<const __m256i*>(act.lane4 + 8 * b)),
-          kW == Weights::kOffset8 ? 3 : 5);
+      bias =
+          _mm256_slli_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(act.lane4 + 8 * b)),
+                            kW == Weights::kOffset8 ? 3 : 5);
     }
     for (int r = 0; r < R; ++r) {
       __m256i s;
@@ -118,8 +118,8 @@ inline void AddBlock(QTile<R, T>& tile, int b, const __m256i (&wq)[R], const __m
       } else {
         s = _mm256_sub_epi32(DotLanes(wq[r], x), bias);
       }
-      tile.acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(scale[r], dx),
-                                       tile.acc[r][t]);
+      tile.acc[r][t] =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(scale[r], dx), tile.acc[r][t]);
     }
   }
 }
@@ -153,8 +153,7 @@ struct Q4_0Format {
 struct Q4_0RFormat {
   static constexpr Weights kW = Weights::kOffset8;
   size_t scales;
-  explicit Q4_0RFormat(const TileArgs& a)
-      : scales(Q4_0RScaleOffset(static_cast<size_t>(a.cols))) {}
+  explicit Q4_0RFormat(const TileArgs& a) : scales(Q4_0RScaleOffset(static_cast<size_t>(a.cols))) {}
   void Load(const uint8_t* row, int b, size_t ahead, __m256i* wq, __m256* dw) const {
     const uint8_t* group = row + 32 * (b / 2);
     if (b % 2 == 0) Prefetch(group + ahead);
@@ -190,6 +189,228 @@ template <int R, int T>
 using Q4_0Kernel = BlockKernel<Q4_0Format>::K<R, T>;
 template <int R, int T>
 using Q4_0RKernel = BlockKernel<Q4_0RFormat>::K<R, T>;
+
+// ---- The row-interleaved layouts (kernels_impl.h), eight rows to a vector ----
+// A group's 16 rows are two halves of 8: bytes [32h, 32h + 32) of each 64-byte vector of a
+// Q4_0/Q8_0 tile (and bytes [16h, 16h + 16) of each F16 column) hold half h, so a 256-bit
+// lane is a row, as a 512-bit lane is in the AVX-512 kernels. Each weight vector, loaded
+// and unpacked once, serves T tokens.
+inline __m256i Broadcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+// Stores the first n (<= 8) lanes of v.
+inline void StoreRows(float* y, __m256 v, int n) {
+  if (n >= 8) {
+    _mm256_storeu_ps(y, v);
+  } else {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_maskstore_ps(y, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes), v);
+  }
+}
+
+// The pointers a micro-kernel reads of T prepared activation rows.
+template <int T>
+struct ActRows {
+  const int8_t* q[T];
+  const float* d[T];
+  const float* dsum[T];
+  ActRows(const TileArgs& a, int t0) {
+    const size_t cols = static_cast<size_t>(a.cols);
+    for (int t = 0; t < T; ++t) {
+      const uint8_t* row = a.act + static_cast<size_t>(t0 + t) * a.act_row_bytes;
+      q[t] = reinterpret_cast<const int8_t*>(row);
+      d[t] = reinterpret_cast<const float*>(row + ActQ8DOffset(cols));
+      dsum[t] = reinterpret_cast<const float*>(row + ActQ8DsumOffset(cols));
+    }
+  }
+};
+
+// kBits 4 (Q4_0) or 8 (Q8_0): halves h0 .. h0 + H - 1 of a group against T tokens.
+// Q4_0: a block's eight vectors unpacked into registers, then per token unsigned nibbles
+// times signed activation bytes (vpmaddubsw), the eight products summed in 16 bits (at most
+// 8 x 2 x 15 x 127 = 30480), the offset 8 taken back out as 8 x (the block's activation sum)
+// in float. Q8_0 (stored plus 128): a vector at a time back to signed, then per token |w|
+// against the activation with w's sign moved onto it, summed in 32 bits (two products of
+// 127 x 127 already fill 16).
+template <int kBits, int H, int T>
+inline void X8Micro(const TileArgs& a, const uint8_t* group, int h0, bool prefetch, int n_valid,
+                    int r0, int t0) {
+  constexpr size_t kTile = kBits == 4 ? kQ4_0x16TileBytes : kQ8_0x16TileBytes;
+  constexpr size_t kAhead = kBits == 4 ? 8 * kTile : 4 * kTile;
+  __m256 acc[H][T];
+  for (int h = 0; h < H; ++h) {
+    for (int t = 0; t < T; ++t) acc[h][t] = _mm256_setzero_ps();
+  }
+  const ActRows<T> x(a, t0);
+  const __m256i ones = _mm256_set1_epi16(1);
+  const int nb = a.cols / 32;
+  for (int b = 0; b < nb; ++b) {
+    const uint8_t* tile = group + static_cast<size_t>(b) * kTile;
+    if (prefetch) {
+      for (size_t line = 0; line < (kTile + 63) / 64; ++line) Prefetch(tile + kAhead + 64 * line);
+    }
+    for (int h = 0; h < H; ++h) {
+      const int half = h0 + h;
+      const uint8_t* values = tile + 32 + 32 * half;
+      __m256i sum[T];
+      if constexpr (kBits == 4) {
+        const __m256i low4 = _mm256_set1_epi8(0x0F);
+        __m256i v[8];
+        for (int m = 0; m < 4; ++m) {
+          const __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + 64 * m));
+          v[m] = _mm256_and_si256(p, low4);
+          v[m + 4] = _mm256_and_si256(_mm256_srli_epi16(p, 4), low4);
+        }
+        for (int t = 0; t < T; ++t) {
+          const int8_t* xb = x.q[t] + 32 * b;
+          __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(v[0], Broadcast4(xb)),
+                                        _mm256_maddubs_epi16(v[4], Broadcast4(xb + 16)));
+          __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(v[1], Broadcast4(xb + 4)),
+                                        _mm256_maddubs_epi16(v[5], Broadcast4(xb + 20)));
+          s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(v[2], Broadcast4(xb + 8)));
+          s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(v[6], Broadcast4(xb + 24)));
+          s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(v[3], Broadcast4(xb + 12)));
+          s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(v[7], Broadcast4(xb + 28)));
+          sum[t] = _mm256_add_epi16(s0, s1);
+#if defined(__GNUC__)
+          // Finish this token's sum before the next token's products: GCC otherwise computes
+          // every token's 8 products first and spills them (kernels_bench MatMul64/Q4_0r 1.1x).
+          asm volatile("" : "+x"(sum[t]));
+#endif
+        }
+        for (int t = 0; t < T; ++t) sum[t] = _mm256_madd_epi16(sum[t], ones);
+      } else {
+        for (int m = 0; m < 8; ++m) {
+          const __m256i w = _mm256_xor_si256(
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + 64 * m)),
+              _mm256_set1_epi8(static_cast<char>(0x80)));
+          const __m256i aw = _mm256_abs_epi8(w);
+          for (int t = 0; t < T; ++t) {
+            const __m256i xs = _mm256_sign_epi8(Broadcast4(x.q[t] + 32 * b + 4 * m), w);
+            const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, xs), ones);
+            sum[t] = m == 0 ? s : _mm256_add_epi32(sum[t], s);
+          }
+        }
+      }
+      const __m256 dw =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+      for (int t = 0; t < T; ++t) {
+        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(sum[t]), _mm256_set1_ps(x.d[t][b]));
+        if constexpr (kBits == 4) {
+          v = _mm256_fnmadd_ps(_mm256_set1_ps(x.dsum[t][b]), _mm256_set1_ps(8.0f), v);
+        }
+        acc[h][t] = _mm256_fmadd_ps(v, dw, acc[h][t]);
+      }
+    }
+  }
+  for (int h = 0; h < H; ++h) {
+    const int half = h0 + h;
+    for (int t = 0; t < T; ++t) {
+      StoreRows(a.y + (t0 + t) * a.ldy + r0 + 8 * half, acc[h][t], n_valid - 8 * half);
+    }
+  }
+}
+
+// Interleaved F16: halves h0 .. h0 + H - 1 of a group against T tokens, a column at a time
+// (one conversion of 8 half-precision values serves T multiply-adds against broadcast
+// activations). Few tokens get several partial sums each (independent chains).
+template <int H, int T>
+inline void F16x8Micro(const TileArgs& a, const uint8_t* group, int h0, bool prefetch, int n_valid,
+                       int r0, int t0) {
+  constexpr int kSplit = H * T == 1 ? 4 : (H * T <= 3 ? 2 : 1);
+  __m256 acc[H][T][kSplit];
+  for (int h = 0; h < H; ++h) {
+    for (int t = 0; t < T; ++t) {
+      for (int s = 0; s < kSplit; ++s) acc[h][t][s] = _mm256_setzero_ps();
+    }
+  }
+  const float* x[T];
+  for (int t = 0; t < T; ++t) {
+    x[t] = reinterpret_cast<const float*>(a.act + static_cast<size_t>(t0 + t) * a.act_row_bytes);
+  }
+  auto column = [&](int c, int s) {
+    for (int h = 0; h < H; ++h) {
+      const uint8_t* p = group + 32 * static_cast<size_t>(c) + 16 * (h0 + h);
+      const __m256 w = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+      for (int t = 0; t < T; ++t) {
+        acc[h][t][s] = _mm256_fmadd_ps(w, _mm256_set1_ps(x[t][c]), acc[h][t][s]);
+      }
+    }
+  };
+  int c = 0;
+  for (; c + 4 <= a.cols; c += 4) {
+    if (prefetch) {
+      Prefetch(group + 32 * static_cast<size_t>(c) + 4096);
+      Prefetch(group + 32 * static_cast<size_t>(c) + 4096 + 64);
+    }
+    for (int u = 0; u < 4; ++u) column(c + u, u % kSplit);
+  }
+  for (; c < a.cols; ++c) column(c, 0);
+  for (int h = 0; h < H; ++h) {
+    const int half = h0 + h;
+    for (int t = 0; t < T; ++t) {
+      __m256 sum = acc[h][t][0];
+      for (int s = 1; s < kSplit; ++s) sum = _mm256_add_ps(sum, acc[h][t][s]);
+      StoreRows(a.y + (t0 + t) * a.ldy + r0 + 8 * half, sum, n_valid - 8 * half);
+    }
+  }
+}
+
+// kBits 4 (Q4_0), 8 (Q8_0) or 16 (F16).
+template <int kBits, int H, int T>
+inline void X8(const TileArgs& a, const uint8_t* group, int h0, bool prefetch, int n_valid, int r0,
+               int t0) {
+  if constexpr (kBits == 16) {
+    F16x8Micro<H, T>(a, group, h0, prefetch, n_valid, r0, t0);
+  } else {
+    X8Micro<kBits, H, T>(a, group, h0, prefetch, n_valid, r0, t0);
+  }
+}
+
+template <int kBits, int H, int T>
+void X8Tokens(const TileArgs& a, const uint8_t* group, int h0, bool prefetch, int n_valid, int r0,
+              int t0, int nt) {
+  if constexpr (T > 1) {
+    if (nt < T) {
+      X8Tokens<kBits, H, T - 1>(a, group, h0, prefetch, n_valid, r0, t0, nt);
+      return;
+    }
+  }
+  X8<kBits, H, T>(a, group, h0, prefetch, n_valid, r0, t0);
+}
+
+// One token: both halves in one pass (each line of the group read once, from memory).
+// Several tokens: F16 takes both halves against up to 6 tokens at a time (two conversions
+// and six broadcasts serve 12 multiply-adds); the quantized types, whose unpacked weights
+// fill half the registers, a half at a time against up to 4 tokens. The tokens are split
+// into passes of nearly equal size (8 as 4 + 4, not 6 + 2); a group's later passes find it
+// in the cache.
+template <int kBits>
+void TileX8(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+            size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
+  TileArgs a{w, w_row_bytes, act, act_row_bytes, cols, y, ldy};
+  constexpr int kHalves = kBits == 16 ? 2 : 1;
+  constexpr int kTokens = kBits == 16 ? 5 : 6;
+  const int passes = (n_tok + kTokens - 1) / kTokens;
+  for (int r0 = 0; r0 < n_rows; r0 += 16) {
+    const uint8_t* group = w + static_cast<size_t>(r0) * w_row_bytes;
+    const int n_valid = MinInt(16, n_rows - r0);
+    if (n_tok == 1) {
+      X8<kBits, 2, 1>(a, group, 0, true, n_valid, r0, 0);
+      continue;
+    }
+    for (int h = 0; h < 2 && 8 * h < n_valid; h += kHalves) {
+      for (int p = 0, t = 0; p < passes; ++p) {
+        const int nt = (n_tok - t) / (passes - p);
+        X8Tokens<kBits, kHalves, kTokens>(a, group, h, h == 0 && t == 0, n_valid, r0, t, nt);
+        t += nt;
+      }
+    }
+  }
+}
 
 // The eight 6-bit scales and minimums of a Q4_K block, unpacked to bytes.
 inline void UnpackQ4K(const uint8_t* q, uint8_t* sc, uint8_t* mn) {
@@ -598,9 +819,9 @@ const KernelTable& Avx2Kernels() {
       TileLoop<Q4_KKernel, 4, 2, 2>,
       TileLoop<Q6_KKernel, 4, 2, 2>,
       TileLoop<Q4_0RKernel, 4, 2, 2>,
-      PortableTileQ4_0x16,
-      PortableTileQ8_0x16,
-      PortableTileF16x16,
+      TileX8<4>,
+      TileX8<8>,
+      TileX8<16>,
       PrepQ8,
       Dot,
       Axpy,

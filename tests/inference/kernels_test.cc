@@ -103,15 +103,20 @@ TEST(KernelsTest, EveryTypeAndInstructionSetMatchesTheFloat64Reference) {
 }
 
 TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
-  // Every layout (Q4_0 in per-row groups of 64 for AVX2 and below, Q4_0 and Q8_0 in 16
-  // interleaved rows for AVX-512), computed by every instruction set: odd block counts (a
-  // half-empty group), more than 16 blocks, and row counts that leave a partial group of 16.
+  // Every layout (Q4_0 in per-row groups of 64, for the portable kernels; Q4_0, Q8_0 and F16
+  // in 16 interleaved rows, for AVX2 and AVX-512), computed by every instruction set: odd
+  // block counts (a half-empty group), more than 16 blocks, row counts that leave a partial
+  // group of 16 (or of 8, a half), and token counts that take every pass shape of the
+  // kernels (one token; passes of 3, 4 + 4, 5 + 5, 6 + 6 and 4 + 4 + 5 tokens).
   struct Layout {
     TensorType type;
     Isa isa;
     WeightLayout layout;
   };
-  const Layout layouts[] = {{TensorType::kQ4_0, Isa::kAvx2, WeightLayout::kQ4_0x64},
+  const Layout layouts[] = {{TensorType::kQ4_0, Isa::kPortable, WeightLayout::kQ4_0x64},
+                            {TensorType::kQ4_0, Isa::kAvx2, WeightLayout::kQ4_0x16},
+                            {TensorType::kQ8_0, Isa::kAvx2, WeightLayout::kQ8_0x16},
+                            {TensorType::kF16, Isa::kAvx2, WeightLayout::kF16x16},
                             {TensorType::kQ4_0, Isa::kAvx512Vnni, WeightLayout::kQ4_0x16},
                             {TensorType::kQ8_0, Isa::kAvx512Vnni, WeightLayout::kQ8_0x16},
                             {TensorType::kF16, Isa::kAvx512, WeightLayout::kF16x16}};
@@ -119,13 +124,13 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
     // F16 rows may have any length: 37 leaves a remainder after the kernel's 4 columns.
     for (int64_t cols : {int64_t{32}, int64_t{160}, int64_t{544}, int64_t{1024},
                          l.type == TensorType::kF16 ? int64_t{37} : int64_t{64}}) {
-      for (int64_t rows : {13, 16, 37}) {
+      for (int64_t rows : {5, 13, 16, 37}) {
         Matrix m = MakeMatrix(l.type, rows, cols, 21);
         std::vector<uint8_t> storage;
         auto packed = Repack(m.View(), storage, l.isa);
         ASSERT_TRUE(packed.has_value());
         EXPECT_EQ(packed->layout, l.layout);
-        for (int n : {1, 3, 9}) {
+        for (int n : {1, 3, 8, 10, 12, 13}) {
           std::vector<float> x = Gaussian(static_cast<size_t>(n * cols), 2 + n);
           std::vector<float> want(static_cast<size_t>(n * m.rows));
           MatMulScratch scratch;
@@ -139,27 +144,29 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
                 << " rows=" << rows << " n=" << n;
           }
           // A row range that does not start a group of 16.
-          std::vector<float> part(static_cast<size_t>(n) * 8, -1.0f);
-          MatMulRows(DetectIsa(), *packed, 3, 11, x.data(), n, part.data(), 8, scratch, nullptr);
+          const int64_t end = std::min<int64_t>(11, rows), width = end - 3;
+          std::vector<float> part(static_cast<size_t>(n * width), -1.0f);
+          MatMulRows(DetectIsa(), *packed, 3, end, x.data(), n, part.data(),
+                     static_cast<size_t>(width), scratch, nullptr);
           for (int t = 0; t < n; ++t) {
-            for (int r = 0; r < 8; ++r) EXPECT_NEAR(part[t * 8 + r], want[t * rows + 3 + r], 1e-4);
+            for (int64_t r = 0; r < width; ++r) {
+              EXPECT_NEAR(part[t * width + r], want[t * rows + 3 + r], 1e-4);
+            }
           }
         }
       }
     }
   }
-  // Other types have no repacked layout, nor has Q8_0 without VNNI, nor F16 below AVX-512.
+  // Other types have no repacked layout, nor have Q8_0 and F16 for the portable kernels, nor
+  // Q8_0 for AVX-512 without VNNI.
   Matrix bf16 = MakeMatrix(TensorType::kBF16, 4, 64, 1);
   std::vector<uint8_t> storage;
   EXPECT_FALSE(Repack(bf16.View(), storage, DetectIsa()).has_value());
   Matrix q8 = MakeMatrix(TensorType::kQ8_0, 4, 64, 1);
   Matrix f16 = MakeMatrix(TensorType::kF16, 4, 64, 1);
-  for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512}) {
-    EXPECT_FALSE(Repack(q8.View(), storage, isa).has_value()) << IsaName(isa);
-    if (isa != Isa::kAvx512) {
-      EXPECT_FALSE(Repack(f16.View(), storage, isa).has_value());
-    }
-  }
+  EXPECT_FALSE(Repack(q8.View(), storage, Isa::kPortable).has_value());
+  EXPECT_FALSE(Repack(q8.View(), storage, Isa::kAvx512).has_value());
+  EXPECT_FALSE(Repack(f16.View(), storage, Isa::kPortable).has_value());
 }
 
 TEST(KernelsTest, ThreadedRowRangesMatchTheSingleThreadedResult) {
