@@ -119,7 +119,7 @@ PARETO_KERNEL_BENCH(TensorType::kQ4_0, "Q4_0")
 PARETO_KERNEL_BENCH(TensorType::kQ4_K, "Q4_K")
 PARETO_KERNEL_BENCH(TensorType::kQ6_K, "Q6_K")
 
-// Q4_0 as the model loader repacks it (for AVX2 and for AVX-512: two layouts).
+// Q4_0 as the model loader repacks it (interleaved rows with AVX2 and AVX-512).
 BENCHMARK(BM_Dot<TensorType::kQ4_0, true>)->Name("Dot/Q4_0r")->Apply(IsaArgs);
 BENCHMARK(BM_MatVec<TensorType::kQ4_0, true>)
     ->Name("MatVec/Q4_0r")
@@ -134,7 +134,7 @@ BENCHMARK(BM_MatMul8FromMemory<TensorType::kQ4_0, true>)
     ->Apply(IsaThreadArgs)
     ->UseRealTime();
 
-// Q8_0 as the model loader repacks it (interleaved rows with VNNI; else the file layout).
+// Q8_0 as the model loader repacks it (interleaved rows with AVX2 and AVX-512 VNNI).
 BENCHMARK(BM_MatVec<TensorType::kQ8_0, true>)
     ->Name("MatVec/Q8_0r")
     ->Apply(IsaThreadArgs)

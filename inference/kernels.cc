@@ -31,7 +31,6 @@ const KernelTable& Table(Isa isa) {
 }
 
 kernels_internal::TileFn TileFor(const KernelTable& k, TensorType type, WeightLayout layout) {
-  if (layout == WeightLayout::kQ4_0x64) return type == TensorType::kQ4_0 ? k.q4_0r : nullptr;
   if (layout == WeightLayout::kQ4_0x16) return type == TensorType::kQ4_0 ? k.q4_0x16 : nullptr;
   if (layout == WeightLayout::kQ8_0x16) return type == TensorType::kQ8_0 ? k.q8_0x16 : nullptr;
   if (layout == WeightLayout::kF16x16) return type == TensorType::kF16 ? k.f16x16 : nullptr;
@@ -231,35 +230,9 @@ void MatMulShared(Isa isa, std::span<const MatMulJob> jobs, const float* x, int 
 
 namespace {
 
-// A missing last block of a 64-value group: values 8 (zero after the offset), scale 0.
+// A padding row's block: values 8 (zero after the offset), scale 0.
 constexpr uint8_t kMissingBlock[18] = {0,    0,    0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88,
                                        0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88};
-
-void RepackQ4_0x64(const WeightMatrix& w, uint8_t* out) {
-  const size_t cols = static_cast<size_t>(w.cols);
-  const size_t row_bytes = kernels_internal::Q4_0RRowBytes(cols);
-  const size_t nb = cols / 32;
-  for (int64_t r = 0; r < w.rows; ++r) {
-    const uint8_t* src = w.data + r * w.row_bytes;
-    uint8_t* dst = out + r * row_bytes;
-    uint8_t* scales = dst + kernels_internal::Q4_0RScaleOffset(cols);
-    for (size_t g = 0; 2 * g < nb; ++g) {
-      // Block 2g's values j and j + 16 sit in the low and high nibbles of its qs[j]; they
-      // become the low nibbles of bytes j and j + 16 of group g, and block 2g + 1's the high
-      // nibbles.
-      const uint8_t* b0 = src + 18 * (2 * g);
-      const uint8_t* b1 = 2 * g + 1 < nb ? b0 + 18 : kMissingBlock;
-      uint8_t* group = dst + 32 * g;
-      for (int j = 0; j < 16; ++j) {
-        const uint8_t q0 = b0[2 + j], q1 = b1[2 + j];
-        group[j] = static_cast<uint8_t>((q0 & 0xF) | (q1 << 4));
-        group[j + 16] = static_cast<uint8_t>((q0 >> 4) | (q1 & 0xF0));
-      }
-      std::memcpy(scales + 4 * g, b0, 2);
-      std::memcpy(scales + 4 * g + 2, b1, 2);
-    }
-  }
-}
 
 void RepackQ4_0x16(const WeightMatrix& w, uint8_t* out) {
   const size_t nb = static_cast<size_t>(w.cols) / 32;
@@ -327,40 +300,28 @@ void RepackF16x16(const WeightMatrix& w, uint8_t* out) {
 }  // namespace
 
 std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage, Isa isa) {
-  if (w.layout != WeightLayout::kFile) return std::nullopt;
-  const bool avx512 = isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni;
-  const size_t groups = static_cast<size_t>((w.rows + 15) / 16);
-  WeightMatrix out = w;
-  const bool simd = avx512 || isa == Isa::kAvx2;
+  if (w.layout != WeightLayout::kFile || isa == Isa::kPortable) return std::nullopt;
+  // AVX-512 without VNNI has no kernel of its own for interleaved Q8_0.
+  if (w.type == TensorType::kQ8_0 && isa == Isa::kAvx512) return std::nullopt;
+  void (*repack)(const WeightMatrix&, uint8_t*) = nullptr;
+  WeightLayout layout = WeightLayout::kFile;
   if (w.type == TensorType::kF16) {
-    if (!simd) return std::nullopt;
-    storage.assign(groups * 16 * w.row_bytes, 0);  // padding rows: zeros
-    RepackF16x16(w, storage.data());
-    out.layout = WeightLayout::kF16x16;
-    out.data = storage.data();
-    return out;
-  }
-  if (w.cols % 32 != 0) return std::nullopt;
-  if (w.type == TensorType::kQ8_0) {
-    // AVX-512 without VNNI has no kernel of its own for the interleaved layout.
-    if (isa != Isa::kAvx512Vnni && isa != Isa::kAvx2) return std::nullopt;
-    storage.assign(groups * 16 * w.row_bytes, 0);
-    RepackQ8_0x16(w, storage.data());
-    out.layout = WeightLayout::kQ8_0x16;
-    out.data = storage.data();
-    return out;
-  }
-  if (w.type != TensorType::kQ4_0) return std::nullopt;
-  if (simd) {
-    storage.assign(groups * 16 * w.row_bytes, 0);
-    RepackQ4_0x16(w, storage.data());
-    out.layout = WeightLayout::kQ4_0x16;
+    repack = RepackF16x16;
+    layout = WeightLayout::kF16x16;
+  } else if (w.type == TensorType::kQ8_0 && w.cols % 32 == 0) {
+    repack = RepackQ8_0x16;
+    layout = WeightLayout::kQ8_0x16;
+  } else if (w.type == TensorType::kQ4_0 && w.cols % 32 == 0) {
+    repack = RepackQ4_0x16;
+    layout = WeightLayout::kQ4_0x16;
   } else {
-    out.row_bytes = kernels_internal::Q4_0RRowBytes(static_cast<size_t>(w.cols));
-    storage.assign(out.row_bytes * static_cast<size_t>(w.rows), 0);
-    RepackQ4_0x64(w, storage.data());
-    out.layout = WeightLayout::kQ4_0x64;
+    return std::nullopt;
   }
+  // A group of 16 rows takes 16 row lengths; padding rows are zeros until written.
+  storage.assign(static_cast<size_t>((w.rows + 15) / 16) * 16 * w.row_bytes, 0);
+  repack(w, storage.data());
+  WeightMatrix out = w;
+  out.layout = layout;
   out.data = storage.data();
   return out;
 }

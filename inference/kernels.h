@@ -36,7 +36,6 @@ std::vector<Isa> AvailableIsas();
 // How a matrix's bytes are laid out: as in the file, or repacked at load (Repack).
 enum class WeightLayout {
   kFile,
-  kQ4_0x64,  // Q4_0, per row: 64 values per 32 bytes, then the row's block scales
   kQ4_0x16,  // Q4_0, 16 rows interleaved so that SIMD lanes are rows
   kQ8_0x16,  // Q8_0, likewise
   kF16x16,   // F16, 16 rows interleaved column by column
@@ -54,12 +53,11 @@ struct WeightMatrix {
 };
 
 // A copy of `w` in the layout `isa` reads fastest, written into `storage` (which must
-// outlive the returned matrix); nullopt where there is none. For AVX-512, Q4_0, F16 (and,
-// with VNNI, Q8_0) get 16 rows interleaved so that each SIMD lane computes a different row
-// (no horizontal sums; block scales apply to 16 rows at once) and a group of rows is one
-// sequential stream; below AVX-512 each Q4_0 row is regrouped so that one load gives 64
-// values in order. Every instruction set computes with every layout and gets the same
-// results.
+// outlive the returned matrix); nullopt where there is none. For AVX2 and AVX-512, Q4_0,
+// Q8_0 (on AVX-512 only with VNNI) and F16 get 16 rows interleaved so that each SIMD lane
+// computes a different row (no horizontal sums; block scales apply to 8 or 16 rows at once)
+// and a group of rows is one sequential stream; the portable kernels read the file layout.
+// Every instruction set computes with every layout and gets the same results.
 std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage, Isa isa);
 
 // Scratch for prepared activations, reused across calls to avoid allocation per matmul.

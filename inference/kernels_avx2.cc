@@ -149,20 +149,6 @@ struct Q4_0Format {
   }
 };
 
-// Repacked Q4_0 (see kernels_impl.h): one load per 64 values, the scales gathered.
-struct Q4_0RFormat {
-  static constexpr Weights kW = Weights::kOffset8;
-  size_t scales;
-  explicit Q4_0RFormat(const TileArgs& a) : scales(Q4_0RScaleOffset(static_cast<size_t>(a.cols))) {}
-  void Load(const uint8_t* row, int b, size_t ahead, __m256i* wq, __m256* dw) const {
-    const uint8_t* group = row + 32 * (b / 2);
-    if (b % 2 == 0) Prefetch(group + ahead);
-    __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group));
-    *wq = _mm256_and_si256(b % 2 ? _mm256_srli_epi16(q, 4) : q, _mm256_set1_epi8(0x0F));
-    *dw = _mm256_set1_ps(Half(Load16(row + scales + 2 * b)));
-  }
-};
-
 template <class Format>
 struct BlockKernel {
   template <int R, int T>
@@ -187,8 +173,6 @@ template <int R, int T>
 using Q8_0Kernel = BlockKernel<Q8_0Format>::K<R, T>;
 template <int R, int T>
 using Q4_0Kernel = BlockKernel<Q4_0Format>::K<R, T>;
-template <int R, int T>
-using Q4_0RKernel = BlockKernel<Q4_0RFormat>::K<R, T>;
 
 // ---- The row-interleaved layouts (kernels_impl.h), eight rows to a vector ----
 // A group's 16 rows are two halves of 8: bytes [32h, 32h + 32) of each 64-byte vector of a
@@ -818,7 +802,6 @@ const KernelTable& Avx2Kernels() {
       TileLoop<Q4_0Kernel, 4, 2, 2>,
       TileLoop<Q4_KKernel, 4, 2, 2>,
       TileLoop<Q6_KKernel, 4, 2, 2>,
-      TileLoop<Q4_0RKernel, 4, 2, 2>,
       TileX8<4>,
       TileX8<8>,
       TileX8<16>,

@@ -28,17 +28,6 @@ constexpr size_t ActQ8RowBytes(size_t cols) {
   return (3 * cols + cols / 4 + cols / 8 + 63) / 64 * 64;
 }
 
-// Repacked Q4_0 rows (cols a multiple of 32): G = ceil(cols / 64) groups of 32 bytes, byte
-// j of group g holding value 64g + j (offset by 8) in its low nibble and 64g + 32 + j in
-// its high nibble; then the half-precision scales of the 2G blocks (a missing last block
-// has scale 0 and zero values), padded with zeros to a multiple of 16 scales.
-constexpr size_t Q4_0RGroups(size_t cols) { return (cols / 32 + 1) / 2; }
-constexpr size_t Q4_0RScaleOffset(size_t cols) { return 32 * Q4_0RGroups(cols); }
-constexpr size_t Q4_0RScaleCount(size_t cols) { return (2 * Q4_0RGroups(cols) + 15) / 16 * 16; }
-constexpr size_t Q4_0RRowBytes(size_t cols) {
-  return Q4_0RScaleOffset(cols) + 2 * Q4_0RScaleCount(cols);
-}
-
 // Row-interleaved Q4_0 (cols a multiple of 32): rows in groups of 16 (the last group padded
 // with zero rows), each group a run of 288-byte tiles, one per 32-element block:
 //   16 half-precision scales, row i's at bytes 2i;
@@ -79,7 +68,6 @@ struct KernelTable {
   TileFn q4_0;
   TileFn q4_k;
   TileFn q6_k;
-  TileFn q4_0r;    // repacked Q4_0, 64-value groups
   TileFn q4_0x16;  // repacked Q4_0, 16 rows interleaved (`w` starts a row group)
   TileFn q8_0x16;  // repacked Q8_0, likewise
   TileFn f16x16;   // repacked F16, likewise
@@ -117,14 +105,10 @@ void ValuesHeadByHead(const float* p, size_t ld, int n_q, const float* v, size_t
 }
 
 const KernelTable& PortableKernels();
-// The portable tiles for the row-interleaved layouts, which the instruction sets that never
-// choose a layout use too (AVX2 for all, AVX-512 without VNNI for Q8_0).
-void PortableTileQ4_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
-                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
+// The portable tile for interleaved Q8_0, which AVX-512 without VNNI computes with too (it
+// never chooses the layout).
 void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
                          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
-void PortableTileF16x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
-                        size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
 const KernelTable& Avx2Kernels();
 const KernelTable& Avx512Kernels();
 const KernelTable& Avx512VnniKernels();

@@ -133,22 +133,6 @@ float DotQ6_K(const uint8_t* w, const uint8_t* act, int cols) {
   return total;
 }
 
-float DotQ4_0R(const uint8_t* w, const uint8_t* act, int cols) {
-  ActQ8 a = ActRow(act, cols);
-  const uint8_t* scales = w + Q4_0RScaleOffset(cols);
-  float total = 0;
-  for (int b = 0; b < cols / 32; ++b) {
-    const uint8_t* group = w + 32 * (b / 2);
-    const int shift = (b % 2) * 4;
-    int sum = 0;
-    for (int j = 0; j < 32; ++j) sum += (((group[j] >> shift) & 0xF) - 8) * a.qs[32 * b + j];
-    uint16_t d;
-    std::memcpy(&d, scales + 2 * b, 2);
-    total += HalfToFloat(d) * a.d[b] * static_cast<float>(sum);
-  }
-  return total;
-}
-
 float DotF32(const uint8_t* w, const uint8_t* act, int cols) {
   const auto* x = reinterpret_cast<const float*>(act);
   float total = 0;
@@ -312,19 +296,9 @@ void TileX16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* ac
 
 }  // namespace
 
-void PortableTileQ4_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
-                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
-  TileX16<DotX16<4>>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
-}
-
 void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
                          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
   TileX16<DotX16<8>>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
-}
-
-void PortableTileF16x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
-                        size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
-  TileX16<DotF16x16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
 }
 
 const KernelTable& PortableKernels() {
@@ -336,10 +310,9 @@ const KernelTable& PortableKernels() {
       Tile<DotQ4_0>,
       Tile<DotQ4_K>,
       Tile<DotQ6_K>,
-      Tile<DotQ4_0R>,
-      PortableTileQ4_0x16,
+      TileX16<DotX16<4>>,
       PortableTileQ8_0x16,
-      PortableTileF16x16,
+      TileX16<DotF16x16>,
       PrepQ8,
       PlainDot,
       PlainAxpy,

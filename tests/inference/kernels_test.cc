@@ -103,8 +103,8 @@ TEST(KernelsTest, EveryTypeAndInstructionSetMatchesTheFloat64Reference) {
 }
 
 TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
-  // Every layout (Q4_0 in per-row groups of 64, for the portable kernels; Q4_0, Q8_0 and F16
-  // in 16 interleaved rows, for AVX2 and AVX-512), computed by every instruction set: odd
+  // Every layout (Q4_0, Q8_0 and F16 in 16 interleaved rows, for AVX2 and AVX-512),
+  // computed by every instruction set: odd
   // block counts (a half-empty group), more than 16 blocks, row counts that leave a partial
   // group of 16 (or of 8, a half), and token counts that take every pass shape of the
   // kernels (one token; passes of 3, 4 + 4, 5 + 5, 6 + 6 and 4 + 4 + 5 tokens).
@@ -113,8 +113,7 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
     Isa isa;
     WeightLayout layout;
   };
-  const Layout layouts[] = {{TensorType::kQ4_0, Isa::kPortable, WeightLayout::kQ4_0x64},
-                            {TensorType::kQ4_0, Isa::kAvx2, WeightLayout::kQ4_0x16},
+  const Layout layouts[] = {{TensorType::kQ4_0, Isa::kAvx2, WeightLayout::kQ4_0x16},
                             {TensorType::kQ8_0, Isa::kAvx2, WeightLayout::kQ8_0x16},
                             {TensorType::kF16, Isa::kAvx2, WeightLayout::kF16x16},
                             {TensorType::kQ4_0, Isa::kAvx512Vnni, WeightLayout::kQ4_0x16},
@@ -157,7 +156,7 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
       }
     }
   }
-  // Other types have no repacked layout, nor have Q8_0 and F16 for the portable kernels, nor
+  // Other types have no repacked layout, nor has any type for the portable kernels, nor
   // Q8_0 for AVX-512 without VNNI.
   Matrix bf16 = MakeMatrix(TensorType::kBF16, 4, 64, 1);
   std::vector<uint8_t> storage;
@@ -167,6 +166,8 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
   EXPECT_FALSE(Repack(q8.View(), storage, Isa::kPortable).has_value());
   EXPECT_FALSE(Repack(q8.View(), storage, Isa::kAvx512).has_value());
   EXPECT_FALSE(Repack(f16.View(), storage, Isa::kPortable).has_value());
+  Matrix q4 = MakeMatrix(TensorType::kQ4_0, 4, 64, 1);
+  EXPECT_FALSE(Repack(q4.View(), storage, Isa::kPortable).has_value());
 }
 
 TEST(KernelsTest, ThreadedRowRangesMatchTheSingleThreadedResult) {
