@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "inference/kernels_impl.h"
+#include "inference/quants.h"
 
 namespace pareto::inference {
 
@@ -34,6 +35,7 @@ kernels_internal::TileFn TileFor(const KernelTable& k, TensorType type, WeightLa
   if (layout == WeightLayout::kQ4_0x16) return type == TensorType::kQ4_0 ? k.q4_0x16 : nullptr;
   if (layout == WeightLayout::kQ8_0x16) return type == TensorType::kQ8_0 ? k.q8_0x16 : nullptr;
   if (layout == WeightLayout::kF16x16) return type == TensorType::kF16 ? k.f16x16 : nullptr;
+  if (layout == WeightLayout::kQ4_Kx16) return type == TensorType::kQ4_K ? k.q4_kx16 : nullptr;
   switch (type) {
     case TensorType::kF32:
       return k.f32;
@@ -192,9 +194,7 @@ void RunProducts(const KernelTable& k, std::span<const Product> products, const 
 void MatMulRows(Isa isa, const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
                 int n_tokens, float* y, size_t ldy, MatMulScratch& scratch, ThreadPool* pool) {
   if (row_end <= row_begin || n_tokens <= 0) return;
-  const bool interleaved = w.layout == WeightLayout::kQ4_0x16 ||
-                           w.layout == WeightLayout::kQ8_0x16 || w.layout == WeightLayout::kF16x16;
-  if (interleaved && row_begin % 16 != 0) {
+  if (w.layout != WeightLayout::kFile && row_begin % 16 != 0) {
     // Interleaved rows are computed in whole groups: compute from the group's start and
     // keep the rows asked for.
     const int64_t aligned = row_begin / 16 * 16;
@@ -289,6 +289,33 @@ void RepackQ8_0x16(const WeightMatrix& w, uint8_t* out) {
   }
 }
 
+void RepackQ4_Kx16(const WeightMatrix& w, uint8_t* out) {
+  using namespace kernels_internal;
+  const size_t ns = static_cast<size_t>(w.cols) / 256;
+  // Padding rows stay zero: d = dmin = 0.
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const int i = static_cast<int>(r % 16);
+    for (size_t s = 0; s < ns; ++s) {
+      uint8_t* tile = out + (static_cast<size_t>(r / 16) * ns + s) * kQ4_Kx16TileBytes;
+      const auto* blk = reinterpret_cast<const BlockQ4_K*>(w.data + r * w.row_bytes) + s;
+      std::memcpy(tile + 2 * i, &blk->d, 2);
+      std::memcpy(tile + 32 + 2 * i, &blk->dmin, 2);
+      for (int j = 0; j < 8; ++j) {
+        UnpackQ4KScale(blk->scales, j, tile + kQ4_Kx16ScalesOffset + 16 * j + i,
+                       tile + kQ4_Kx16MinsOffset + 16 * j + i);
+        // Value e of sub-block j: nibble j % 2 of qs[32 (j / 2) + e].
+        const uint8_t* qs = blk->qs + 32 * (j / 2);
+        uint8_t* values = tile + kQ4_Kx16ValuesOffset + 256 * j;
+        for (int e = 0; e < 16; ++e) {
+          const uint8_t lo = (qs[e] >> (4 * (j % 2))) & 0xF;
+          const uint8_t hi = (qs[e + 16] >> (4 * (j % 2))) & 0xF;
+          values[64 * (e / 4) + 4 * i + e % 4] = static_cast<uint8_t>(lo | (hi << 4));
+        }
+      }
+    }
+  }
+}
+
 void RepackF16x16(const WeightMatrix& w, uint8_t* out) {
   for (int64_t r = 0; r < w.rows; ++r) {
     uint8_t* group = out + (r / 16) * 16 * static_cast<int64_t>(w.row_bytes);
@@ -305,6 +332,7 @@ std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& 
   if (w.type == TensorType::kQ8_0 && isa == Isa::kAvx512) return std::nullopt;
   void (*repack)(const WeightMatrix&, uint8_t*) = nullptr;
   WeightLayout layout = WeightLayout::kFile;
+  size_t row_bytes = w.row_bytes;
   if (w.type == TensorType::kF16) {
     repack = RepackF16x16;
     layout = WeightLayout::kF16x16;
@@ -314,14 +342,20 @@ std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& 
   } else if (w.type == TensorType::kQ4_0 && w.cols % 32 == 0) {
     repack = RepackQ4_0x16;
     layout = WeightLayout::kQ4_0x16;
+  } else if (w.type == TensorType::kQ4_K && w.cols % 256 == 0 && isa == Isa::kAvx2) {
+    // (AVX-512 has no kernel of its own for it yet.)
+    repack = RepackQ4_Kx16;
+    layout = WeightLayout::kQ4_Kx16;
+    row_bytes = kernels_internal::kQ4_Kx16TileBytes / 16 * static_cast<size_t>(w.cols / 256);
   } else {
     return std::nullopt;
   }
   // A group of 16 rows takes 16 row lengths; padding rows are zeros until written.
-  storage.assign(static_cast<size_t>((w.rows + 15) / 16) * 16 * w.row_bytes, 0);
+  storage.assign(static_cast<size_t>((w.rows + 15) / 16) * 16 * row_bytes, 0);
   repack(w, storage.data());
   WeightMatrix out = w;
   out.layout = layout;
+  out.row_bytes = row_bytes;
   out.data = storage.data();
   return out;
 }

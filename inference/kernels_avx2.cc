@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "inference/kernels_impl.h"
 
@@ -212,18 +213,67 @@ struct ActRows {
   }
 };
 
-// kBits 4 (Q4_0) or 8 (Q8_0): halves h0 .. h0 + H - 1 of a group against T tokens.
-// Q4_0: a block's eight vectors unpacked into registers, then per token unsigned nibbles
+// The interleaved integer formats, as X8Micro reads them: a group is a run of tiles, each
+// of kBlocks 32-value blocks; Values gives block j's vectors in its tile (four of 64 bytes,
+// two values to a byte, for the nibble formats; eight of whole bytes for Q8_0) and Scales
+// the block's per-row scale and minimum for 8 rows (value = scale x q - minimum).
+struct Q4_0x16Format {
+  static constexpr bool kNibbles = true;
+  static constexpr size_t kTile = kQ4_0x16TileBytes;
+  static constexpr int kBlocks = 1;
+  static const uint8_t* Values(const uint8_t* tile, int) { return tile + 32; }
+  static void Scales(const uint8_t* tile, int, int half, __m256* scale, __m256* min) {
+    *scale = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+    *min = _mm256_mul_ps(*scale, _mm256_set1_ps(8.0f));
+  }
+};
+
+struct Q8_0x16Format {
+  static constexpr bool kNibbles = false;
+  static constexpr size_t kTile = kQ8_0x16TileBytes;
+  static constexpr int kBlocks = 1;
+  static const uint8_t* Values(const uint8_t* tile, int) { return tile + 32; }
+  static void Scales(const uint8_t* tile, int, int half, __m256* scale, __m256* min) {
+    *scale = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+    *min = _mm256_setzero_ps();
+  }
+};
+
+struct Q4_Kx16Format {
+  static constexpr bool kNibbles = true;
+  static constexpr size_t kTile = kQ4_Kx16TileBytes;
+  static constexpr int kBlocks = 8;
+  static const uint8_t* Values(const uint8_t* tile, int j) {
+    return tile + kQ4_Kx16ValuesOffset + 256 * j;
+  }
+  static void Scales(const uint8_t* tile, int j, int half, __m256* scale, __m256* min) {
+    auto bytes = [&](size_t offset) {
+      return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tile + offset + 16 * j + 8 * half))));
+    };
+    auto halves = [&](size_t offset) {
+      return _mm256_cvtph_ps(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + offset + 16 * half)));
+    };
+    *scale = _mm256_mul_ps(halves(0), bytes(kQ4_Kx16ScalesOffset));
+    *min = _mm256_mul_ps(halves(32), bytes(kQ4_Kx16MinsOffset));
+  }
+};
+
+// Halves h0 .. h0 + H - 1 of a group against T tokens, in format F.
+// Nibbles: a block's eight vectors unpacked into registers, then per token unsigned nibbles
 // times signed activation bytes (vpmaddubsw), the eight products summed in 16 bits (at most
-// 8 x 2 x 15 x 127 = 30480), the offset 8 taken back out as 8 x (the block's activation sum)
-// in float. Q8_0 (stored plus 128): a vector at a time back to signed, then per token |w|
-// against the activation with w's sign moved onto it, summed in 32 bits (two products of
-// 127 x 127 already fill 16).
-template <int kBits, int H, int T>
+// 8 x 2 x 15 x 127 = 30480), the minimum (Q4_0's offset 8) taken back out with the block's
+// activation sum in float. Q8_0 (stored plus 128): a vector at a time back to signed, then
+// per token |w| against the activation with w's sign moved onto it, summed in 32 bits (two
+// products of 127 x 127 already fill 16).
+template <class F, int H, int T>
 inline void X8Micro(const TileArgs& a, const uint8_t* group, int h0, bool prefetch, int n_valid,
                     int r0, int t0) {
-  constexpr size_t kTile = kBits == 4 ? kQ4_0x16TileBytes : kQ8_0x16TileBytes;
-  constexpr size_t kAhead = kBits == 4 ? 8 * kTile : 4 * kTile;
+  // About 2 KB ahead for the nibble formats, 2 tiles for Q8_0; a block's share of the tiles
+  // at a time.
+  constexpr size_t kBlockBytes = F::kTile / F::kBlocks;
+  constexpr size_t kAhead = F::kNibbles ? 8 * kQ4_0x16TileBytes : 4 * kQ8_0x16TileBytes;
   __m256 acc[H][T];
   for (int h = 0; h < H; ++h) {
     for (int t = 0; t < T; ++t) acc[h][t] = _mm256_setzero_ps();
@@ -232,15 +282,17 @@ inline void X8Micro(const TileArgs& a, const uint8_t* group, int h0, bool prefet
   const __m256i ones = _mm256_set1_epi16(1);
   const int nb = a.cols / 32;
   for (int b = 0; b < nb; ++b) {
-    const uint8_t* tile = group + static_cast<size_t>(b) * kTile;
+    const uint8_t* tile = group + static_cast<size_t>(b / F::kBlocks) * F::kTile;
+    const int j = b % F::kBlocks;
     if (prefetch) {
-      for (size_t line = 0; line < (kTile + 63) / 64; ++line) Prefetch(tile + kAhead + 64 * line);
+      const uint8_t* next = group + static_cast<size_t>(b) * kBlockBytes + kAhead;
+      for (size_t line = 0; line < (kBlockBytes + 63) / 64; ++line) Prefetch(next + 64 * line);
     }
     for (int h = 0; h < H; ++h) {
       const int half = h0 + h;
-      const uint8_t* values = tile + 32 + 32 * half;
+      const uint8_t* values = F::Values(tile, j) + 32 * half;
       __m256i sum[T];
-      if constexpr (kBits == 4) {
+      if constexpr (F::kNibbles) {
         const __m256i low4 = _mm256_set1_epi8(0x0F);
         __m256i v[8];
         for (int m = 0; m < 4; ++m) {
@@ -279,14 +331,14 @@ inline void X8Micro(const TileArgs& a, const uint8_t* group, int h0, bool prefet
           }
         }
       }
-      const __m256 dw =
-          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+      __m256 scale, min;
+      F::Scales(tile, j, half, &scale, &min);
       for (int t = 0; t < T; ++t) {
-        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(sum[t]), _mm256_set1_ps(x.d[t][b]));
-        if constexpr (kBits == 4) {
-          v = _mm256_fnmadd_ps(_mm256_set1_ps(x.dsum[t][b]), _mm256_set1_ps(8.0f), v);
+        acc[h][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]),
+                                    _mm256_mul_ps(scale, _mm256_set1_ps(x.d[t][b])), acc[h][t]);
+        if constexpr (F::kNibbles) {
+          acc[h][t] = _mm256_fnmadd_ps(min, _mm256_set1_ps(x.dsum[t][b]), acc[h][t]);
         }
-        acc[h][t] = _mm256_fmadd_ps(v, dw, acc[h][t]);
       }
     }
   }
@@ -343,27 +395,27 @@ inline void F16x8Micro(const TileArgs& a, const uint8_t* group, int h0, bool pre
   }
 }
 
-// kBits 4 (Q4_0), 8 (Q8_0) or 16 (F16).
-template <int kBits, int H, int T>
+// F: one of the integer formats above, or void for F16.
+template <class F, int H, int T>
 inline void X8(const TileArgs& a, const uint8_t* group, int h0, bool prefetch, int n_valid, int r0,
                int t0) {
-  if constexpr (kBits == 16) {
+  if constexpr (std::is_void_v<F>) {
     F16x8Micro<H, T>(a, group, h0, prefetch, n_valid, r0, t0);
   } else {
-    X8Micro<kBits, H, T>(a, group, h0, prefetch, n_valid, r0, t0);
+    X8Micro<F, H, T>(a, group, h0, prefetch, n_valid, r0, t0);
   }
 }
 
-template <int kBits, int H, int T>
+template <class F, int H, int T>
 void X8Tokens(const TileArgs& a, const uint8_t* group, int h0, bool prefetch, int n_valid, int r0,
               int t0, int nt) {
   if constexpr (T > 1) {
     if (nt < T) {
-      X8Tokens<kBits, H, T - 1>(a, group, h0, prefetch, n_valid, r0, t0, nt);
+      X8Tokens<F, H, T - 1>(a, group, h0, prefetch, n_valid, r0, t0, nt);
       return;
     }
   }
-  X8<kBits, H, T>(a, group, h0, prefetch, n_valid, r0, t0);
+  X8<F, H, T>(a, group, h0, prefetch, n_valid, r0, t0);
 }
 
 // One token: both halves in one pass (each line of the group read once, from memory).
@@ -372,24 +424,24 @@ void X8Tokens(const TileArgs& a, const uint8_t* group, int h0, bool prefetch, in
 // fill half the registers, a half at a time against up to 4 tokens. The tokens are split
 // into passes of nearly equal size (8 as 4 + 4, not 6 + 2); a group's later passes find it
 // in the cache.
-template <int kBits>
+template <class F>
 void TileX8(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
             size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
   TileArgs a{w, w_row_bytes, act, act_row_bytes, cols, y, ldy};
-  constexpr int kHalves = kBits == 16 ? 2 : 1;
-  constexpr int kTokens = kBits == 16 ? 5 : 6;
+  constexpr int kHalves = std::is_void_v<F> ? 2 : 1;
+  constexpr int kTokens = std::is_void_v<F> ? 5 : 6;
   const int passes = (n_tok + kTokens - 1) / kTokens;
   for (int r0 = 0; r0 < n_rows; r0 += 16) {
     const uint8_t* group = w + static_cast<size_t>(r0) * w_row_bytes;
     const int n_valid = MinInt(16, n_rows - r0);
     if (n_tok == 1) {
-      X8<kBits, 2, 1>(a, group, 0, true, n_valid, r0, 0);
+      X8<F, 2, 1>(a, group, 0, true, n_valid, r0, 0);
       continue;
     }
     for (int h = 0; h < 2 && 8 * h < n_valid; h += kHalves) {
       for (int p = 0, t = 0; p < passes; ++p) {
         const int nt = (n_tok - t) / (passes - p);
-        X8Tokens<kBits, kHalves, kTokens>(a, group, h, h == 0 && t == 0, n_valid, r0, t, nt);
+        X8Tokens<F, kHalves, kTokens>(a, group, h, h == 0 && t == 0, n_valid, r0, t, nt);
         t += nt;
       }
     }
@@ -802,9 +854,10 @@ const KernelTable& Avx2Kernels() {
       TileLoop<Q4_0Kernel, 4, 2, 2>,
       TileLoop<Q4_KKernel, 4, 2, 2>,
       TileLoop<Q6_KKernel, 4, 2, 2>,
-      TileX8<4>,
-      TileX8<8>,
-      TileX8<16>,
+      TileX8<Q4_0x16Format>,
+      TileX8<Q8_0x16Format>,
+      TileX8<void>,
+      TileX8<Q4_Kx16Format>,
       PrepQ8,
       Dot,
       Axpy,

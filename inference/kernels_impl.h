@@ -47,6 +47,19 @@ constexpr size_t kQ4_0x16TileBytes = 288;
 // sums). 16 * 34 bytes per block, like 16 rows of Q8_0.
 constexpr size_t kQ8_0x16TileBytes = 544;
 
+// Row-interleaved Q4_K (cols a multiple of 256): 16 rows per group, a 2368-byte tile per
+// 256-element super-block:
+//   bytes 0-31 the 16 rows' half-precision d, 32-63 their dmin;
+//   bytes 64 + 16j + i and 192 + 16j + i: row i's 6-bit scale and minimum of sub-block j;
+//   from byte 320, 256 bytes per sub-block j as a Q4_0x16 tile's 4 vectors (value e of the
+//   sub-block in a nibble of byte 4i + e % 4 of vector e / 4 % 4, high nibble for e >= 16).
+// Row i's value e of sub-block j is d_i * scale_ij * q - dmin_i * min_ij. A group takes
+// 16 * 148 bytes per super-block: the repacked matrix's row_bytes is 148 per 256 columns.
+constexpr size_t kQ4_Kx16TileBytes = 2368;
+constexpr size_t kQ4_Kx16ScalesOffset = 64;
+constexpr size_t kQ4_Kx16MinsOffset = 192;
+constexpr size_t kQ4_Kx16ValuesOffset = 320;
+
 // Row-interleaved F16: 16 rows per group, column by column: bytes 32c .. 32c + 31 of a group
 // hold column c of its 16 rows (row i's value at 32c + 2i), so one 32-byte load converts to
 // a vector of 16 rows, multiplied by one broadcast activation per token. A group takes
@@ -71,6 +84,7 @@ struct KernelTable {
   TileFn q4_0x16;  // repacked Q4_0, 16 rows interleaved (`w` starts a row group)
   TileFn q8_0x16;  // repacked Q8_0, likewise
   TileFn f16x16;   // repacked F16, likewise
+  TileFn q4_kx16;  // repacked Q4_K, likewise
   PrepFn prep_q8;
   float (*dot_f32)(const float* a, const float* b, int n);
   void (*axpy_f32)(float alpha, const float* x, float* y, int n);
@@ -105,9 +119,11 @@ void ValuesHeadByHead(const float* p, size_t ld, int n_q, const float* v, size_t
 }
 
 const KernelTable& PortableKernels();
-// The portable tile for interleaved Q8_0, which AVX-512 without VNNI computes with too (it
-// never chooses the layout).
+// The portable tiles for interleaved Q8_0 and Q4_K, which AVX-512 computes with too (it
+// chooses neither layout; without VNNI, Q8_0's).
 void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
+void PortableTileQ4_Kx16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
                          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
 const KernelTable& Avx2Kernels();
 const KernelTable& Avx512Kernels();

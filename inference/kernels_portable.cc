@@ -194,6 +194,31 @@ float DotX16(const uint8_t* group, int i, const uint8_t* act, int cols) {
   return total;
 }
 
+// Row i of a 16-row group of interleaved Q4_K against one prepared activation row.
+float DotQ4_Kx16(const uint8_t* group, int i, const uint8_t* act, int cols) {
+  ActQ8 a = ActRow(act, cols);
+  float total = 0;
+  for (int s = 0; s < cols / 256; ++s) {
+    const uint8_t* tile = group + static_cast<size_t>(s) * kQ4_Kx16TileBytes;
+    uint16_t d, dmin;
+    std::memcpy(&d, tile + 2 * i, 2);
+    std::memcpy(&dmin, tile + 32 + 2 * i, 2);
+    for (int j = 0; j < 8; ++j) {
+      const int b = 8 * s + j;  // activation block
+      const uint8_t* values = tile + kQ4_Kx16ValuesOffset + 256 * j;
+      int sum = 0;
+      for (int e = 0; e < 32; ++e) {
+        const uint8_t byte = values[64 * (e / 4 % 4) + 4 * i + e % 4];
+        sum += (e < 16 ? (byte & 0xF) : (byte >> 4)) * a.qs[32 * b + e];
+      }
+      const float scale = HalfToFloat(d) * tile[kQ4_Kx16ScalesOffset + 16 * j + i];
+      const float min = HalfToFloat(dmin) * tile[kQ4_Kx16MinsOffset + 16 * j + i];
+      total += scale * a.d[b] * static_cast<float>(sum) - min * a.dsum[b];
+    }
+  }
+  return total;
+}
+
 // Row i of a 16-row group of interleaved F16 against one row of float activations.
 float DotF16x16(const uint8_t* group, int i, const uint8_t* act, int cols) {
   const float* x = reinterpret_cast<const float*>(act);
@@ -301,6 +326,11 @@ void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const
   TileX16<DotX16<8>>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
 }
 
+void PortableTileQ4_Kx16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
+  TileX16<DotQ4_Kx16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
+}
+
 const KernelTable& PortableKernels() {
   static const KernelTable table = {
       Tile<DotF32>,
@@ -313,6 +343,7 @@ const KernelTable& PortableKernels() {
       TileX16<DotX16<4>>,
       PortableTileQ8_0x16,
       TileX16<DotF16x16>,
+      PortableTileQ4_Kx16,
       PrepQ8,
       PlainDot,
       PlainAxpy,

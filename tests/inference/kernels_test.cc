@@ -103,11 +103,11 @@ TEST(KernelsTest, EveryTypeAndInstructionSetMatchesTheFloat64Reference) {
 }
 
 TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
-  // Every layout (Q4_0, Q8_0 and F16 in 16 interleaved rows, for AVX2 and AVX-512),
-  // computed by every instruction set: odd
-  // block counts (a half-empty group), more than 16 blocks, row counts that leave a partial
-  // group of 16 (or of 8, a half), and token counts that take every pass shape of the
-  // kernels (one token; passes of 3, 4 + 4, 5 + 5, 6 + 6 and 4 + 4 + 5 tokens).
+  // Every layout (Q4_0, Q8_0, F16 and Q4_K in 16 interleaved rows, for AVX2 and AVX-512),
+  // computed by every instruction set: odd block counts (a half-empty group), more than 16
+  // blocks, row counts that leave a partial group of 16 (or of 8, a half), and token counts
+  // that take every pass shape of the kernels (one token; passes of 3, 4 + 4, 5 + 5, 6 + 6,
+  // 4 + 4 + 4 and 4 + 4 + 5 tokens).
   struct Layout {
     TensorType type;
     Isa isa;
@@ -116,13 +116,16 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
   const Layout layouts[] = {{TensorType::kQ4_0, Isa::kAvx2, WeightLayout::kQ4_0x16},
                             {TensorType::kQ8_0, Isa::kAvx2, WeightLayout::kQ8_0x16},
                             {TensorType::kF16, Isa::kAvx2, WeightLayout::kF16x16},
+                            {TensorType::kQ4_K, Isa::kAvx2, WeightLayout::kQ4_Kx16},
                             {TensorType::kQ4_0, Isa::kAvx512Vnni, WeightLayout::kQ4_0x16},
                             {TensorType::kQ8_0, Isa::kAvx512Vnni, WeightLayout::kQ8_0x16},
                             {TensorType::kF16, Isa::kAvx512, WeightLayout::kF16x16}};
   for (const Layout& l : layouts) {
     // F16 rows may have any length: 37 leaves a remainder after the kernel's 4 columns.
-    for (int64_t cols : {int64_t{32}, int64_t{160}, int64_t{544}, int64_t{1024},
-                         l.type == TensorType::kF16 ? int64_t{37} : int64_t{64}}) {
+    // Q4_K's are whole 256-value super-blocks.
+    std::vector<int64_t> widths = {32, 160, 544, 1024, l.type == TensorType::kF16 ? 37 : 64};
+    if (l.type == TensorType::kQ4_K) widths = {256, 768, 1024};
+    for (int64_t cols : widths) {
       for (int64_t rows : {5, 13, 16, 37}) {
         Matrix m = MakeMatrix(l.type, rows, cols, 21);
         std::vector<uint8_t> storage;
@@ -168,6 +171,10 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
   EXPECT_FALSE(Repack(f16.View(), storage, Isa::kPortable).has_value());
   Matrix q4 = MakeMatrix(TensorType::kQ4_0, 4, 64, 1);
   EXPECT_FALSE(Repack(q4.View(), storage, Isa::kPortable).has_value());
+  Matrix q4k = MakeMatrix(TensorType::kQ4_K, 4, 256, 1);
+  for (Isa isa : {Isa::kPortable, Isa::kAvx512, Isa::kAvx512Vnni}) {
+    EXPECT_FALSE(Repack(q4k.View(), storage, isa).has_value()) << IsaName(isa);
+  }
 }
 
 TEST(KernelsTest, ThreadedRowRangesMatchTheSingleThreadedResult) {
