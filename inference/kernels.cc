@@ -36,6 +36,7 @@ kernels_internal::TileFn TileFor(const KernelTable& k, TensorType type, WeightLa
   if (layout == WeightLayout::kQ8_0x16) return type == TensorType::kQ8_0 ? k.q8_0x16 : nullptr;
   if (layout == WeightLayout::kF16x16) return type == TensorType::kF16 ? k.f16x16 : nullptr;
   if (layout == WeightLayout::kQ4_Kx16) return type == TensorType::kQ4_K ? k.q4_kx16 : nullptr;
+  if (layout == WeightLayout::kQ6_Kx16) return type == TensorType::kQ6_K ? k.q6_kx16 : nullptr;
   switch (type) {
     case TensorType::kF32:
       return k.f32;
@@ -316,6 +317,45 @@ void RepackQ4_Kx16(const WeightMatrix& w, uint8_t* out) {
   }
 }
 
+void RepackQ6_Kx16(const WeightMatrix& w, uint8_t* out) {
+  using namespace kernels_internal;
+  const size_t ns = static_cast<size_t>(w.cols) / 256;
+  // Padding rows stay zero: d = 0.
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const int i = static_cast<int>(r % 16);
+    for (size_t s = 0; s < ns; ++s) {
+      uint8_t* tile = out + (static_cast<size_t>(r / 16) * ns + s) * kQ6_Kx16TileBytes;
+      const auto* blk = reinterpret_cast<const BlockQ6_K*>(w.data + r * w.row_bytes) + s;
+      std::memcpy(tile + 2 * i, &blk->d, 2);
+      for (int g = 0; g < 16; ++g) {
+        tile[kQ6_Kx16ScalesOffset + 16 * g + i] = static_cast<uint8_t>(blk->scales[g]);
+      }
+      // The block's 256 values (0..63): value 128h + 32k + l from ql's nibbles and qh's pairs.
+      uint8_t q[256];
+      for (int h = 0; h < 2; ++h) {
+        for (int l = 0; l < 32; ++l) {
+          const uint8_t ql0 = blk->ql[64 * h + l], ql1 = blk->ql[64 * h + l + 32];
+          const uint8_t qh = blk->qh[32 * h + l];
+          q[128 * h + l] = static_cast<uint8_t>((ql0 & 0xF) | ((qh & 3) << 4));
+          q[128 * h + 32 + l] = static_cast<uint8_t>((ql1 & 0xF) | (((qh >> 2) & 3) << 4));
+          q[128 * h + 64 + l] = static_cast<uint8_t>((ql0 >> 4) | (((qh >> 4) & 3) << 4));
+          q[128 * h + 96 + l] = static_cast<uint8_t>((ql1 >> 4) | (((qh >> 6) & 3) << 4));
+        }
+      }
+      for (int j = 0; j < 8; ++j) {
+        uint8_t* values = tile + kQ6_Kx16ValuesOffset + kQ6_Kx16SubBlockBytes * j;
+        for (int e = 0; e < 16; ++e) {
+          const int m = e / 4, lane = 4 * i + e % 4;
+          const uint8_t lo = q[32 * j + e], hi = q[32 * j + 16 + e];
+          values[64 * m + lane] = static_cast<uint8_t>((lo & 0xF) | ((hi & 0xF) << 4));
+          values[256 + lane] |= static_cast<uint8_t>((lo >> 4) << (2 * m));
+          values[320 + lane] |= static_cast<uint8_t>((hi >> 4) << (2 * m));
+        }
+      }
+    }
+  }
+}
+
 void RepackF16x16(const WeightMatrix& w, uint8_t* out) {
   for (int64_t r = 0; r < w.rows; ++r) {
     uint8_t* group = out + (r / 16) * 16 * static_cast<int64_t>(w.row_bytes);
@@ -343,10 +383,13 @@ std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& 
     repack = RepackQ4_0x16;
     layout = WeightLayout::kQ4_0x16;
   } else if (w.type == TensorType::kQ4_K && w.cols % 256 == 0 && isa == Isa::kAvx2) {
-    // (AVX-512 has no kernel of its own for it yet.)
+    // (AVX-512 has no kernel of its own for Q4_K's and Q6_K's yet.)
     repack = RepackQ4_Kx16;
     layout = WeightLayout::kQ4_Kx16;
     row_bytes = kernels_internal::kQ4_Kx16TileBytes / 16 * static_cast<size_t>(w.cols / 256);
+  } else if (w.type == TensorType::kQ6_K && w.cols % 256 == 0 && isa == Isa::kAvx2) {
+    repack = RepackQ6_Kx16;
+    layout = WeightLayout::kQ6_Kx16;
   } else {
     return std::nullopt;
   }

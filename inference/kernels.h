@@ -40,6 +40,7 @@ enum class WeightLayout {
   kQ8_0x16,  // Q8_0, likewise
   kF16x16,   // F16, 16 rows interleaved column by column
   kQ4_Kx16,  // Q4_K, 16 rows interleaved, scales unpacked to bytes
+  kQ6_Kx16,  // Q6_K, 16 rows interleaved
 };
 
 // A weight matrix: `rows` rows of `cols` elements, `row_bytes` apart (interleaved: a
@@ -55,7 +56,7 @@ struct WeightMatrix {
 
 // A copy of `w` in the layout `isa` reads fastest, written into `storage` (which must
 // outlive the returned matrix); nullopt where there is none. For AVX2 and AVX-512, Q4_0,
-// Q8_0 (on AVX-512 only with VNNI), F16 and (on AVX2) Q4_K get 16 rows interleaved so that
+// Q8_0 (on AVX-512 only with VNNI), F16 and (on AVX2) Q4_K and Q6_K get 16 rows interleaved so that
 // each SIMD lane
 // computes a different row (no horizontal sums; block scales apply to 8 or 16 rows at once)
 // and a group of rows is one sequential stream; the portable kernels read the file layout.

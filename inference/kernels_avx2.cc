@@ -196,6 +196,19 @@ inline void StoreRows(float* y, __m256 v, int n) {
   }
 }
 
+// Stores the sums of halves h0 .. h0 + H - 1 of a group (rows r0 + 8h0 on, n_valid rows
+// in the group) for tokens t0 .. t0 + T - 1.
+template <int H, int T>
+inline void StoreHalves(const TileArgs& a, __m256 (&acc)[H][T], int h0, int n_valid, int r0,
+                        int t0) {
+  for (int h = 0; h < H; ++h) {
+    const int half = h0 + h;
+    for (int t = 0; t < T; ++t) {
+      StoreRows(a.y + (t0 + t) * a.ldy + r0 + 8 * half, acc[h][t], n_valid - 8 * half);
+    }
+  }
+}
+
 // The pointers a micro-kernel reads of T prepared activation rows.
 template <int T>
 struct ActRows {
@@ -342,12 +355,94 @@ inline void X8Micro(const TileArgs& a, const uint8_t* group, int h0, bool prefet
       }
     }
   }
+  StoreHalves(a, acc, h0, n_valid, r0, t0);
+}
+
+// Interleaved Q6_K (kernels_impl.h): halves h0 .. h0 + H - 1 of a group against T tokens.
+// A sub-block's 6-bit values come from its nibble vectors and its two vectors of high bits;
+// unsigned times signed activation bytes, two products at a time summed in 16 bits (at most
+// 2 x 2 x 63 x 127 = 32004), then in 32 bits per 16-value scale group, the offset 32 taken
+// out as 32 x (the group's activation sum, from the prepared 4-value sums).
+template <int H, int T>
+inline void Q6_KX8Micro(const TileArgs& a, const uint8_t* group, int h0, bool prefetch, int n_valid,
+                        int r0, int t0) {
+  constexpr size_t kBlockBytes = kQ6_Kx16TileBytes / 8;
+  __m256 acc[H][T];
   for (int h = 0; h < H; ++h) {
-    const int half = h0 + h;
-    for (int t = 0; t < T; ++t) {
-      StoreRows(a.y + (t0 + t) * a.ldy + r0 + 8 * half, acc[h][t], n_valid - 8 * half);
+    for (int t = 0; t < T; ++t) acc[h][t] = _mm256_setzero_ps();
+  }
+  const ActRows<T> x(a, t0);
+  const int32_t* lane4[T];
+  for (int t = 0; t < T; ++t) {
+    lane4[t] = reinterpret_cast<const int32_t*>(reinterpret_cast<const uint8_t*>(x.q[t]) +
+                                                ActQ8Lane4Offset(static_cast<size_t>(a.cols)));
+  }
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i high2 = _mm256_set1_epi8(0x30);
+  const int nb = a.cols / 32;
+  for (int b = 0; b < nb; ++b) {
+    const uint8_t* tile = group + static_cast<size_t>(b / 8) * kQ6_Kx16TileBytes;
+    const int j = b % 8;
+    if (prefetch) {
+      const uint8_t* next = group + static_cast<size_t>(b) * kBlockBytes + 6 * kBlockBytes;
+      for (size_t line = 0; line < (kBlockBytes + 63) / 64; ++line) Prefetch(next + 64 * line);
+    }
+    for (int h = 0; h < H; ++h) {
+      const int half = h0 + h;
+      const uint8_t* values = tile + kQ6_Kx16ValuesOffset + kQ6_Kx16SubBlockBytes * j + 32 * half;
+      const __m256i ha = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + 256));
+      const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + 320));
+      __m256i v[8];
+      for (int m = 0; m < 4; ++m) {
+        const __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + 64 * m));
+        // Bits 2m, 2m + 1 of the high-bit bytes to bits 4, 5.
+        auto high = [&](__m256i hv) {
+          return _mm256_and_si256(m < 2    ? _mm256_slli_epi16(hv, 4 - 2 * m)
+                                  : m == 2 ? hv
+                                           : _mm256_srli_epi16(hv, 2),
+                                  high2);
+        };
+        v[m] = _mm256_or_si256(_mm256_and_si256(p, low4), high(ha));
+        v[m + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(p, 4), low4), high(hb));
+      }
+      __m256i sum_a[T], sum_b[T];
+      for (int t = 0; t < T; ++t) {
+        const int8_t* xb = x.q[t] + 32 * b;
+        auto pair = [&](int m) {
+          return _mm256_madd_epi16(
+              _mm256_add_epi16(
+                  _mm256_maddubs_epi16(v[m], Broadcast4(xb + 4 * (m % 4) + 16 * (m / 4))),
+                  _mm256_maddubs_epi16(v[m + 1], Broadcast4(xb + 4 * (m % 4) + 4 + 16 * (m / 4)))),
+              ones);
+        };
+        const int32_t* l4 = lane4[t] + 8 * b;
+        const int32_t xa = l4[0] + l4[1] + l4[2] + l4[3], xb_sum = l4[4] + l4[5] + l4[6] + l4[7];
+        sum_a[t] = _mm256_sub_epi32(_mm256_add_epi32(pair(0), pair(2)), _mm256_set1_epi32(32 * xa));
+        sum_b[t] =
+            _mm256_sub_epi32(_mm256_add_epi32(pair(4), pair(6)), _mm256_set1_epi32(32 * xb_sum));
+#if defined(__GNUC__)
+        asm volatile("" : "+x"(sum_a[t]), "+x"(sum_b[t]));  // as in X8Micro
+#endif
+      }
+      const __m256 d =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+      auto scale = [&](int g) {
+        return _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+                                    _mm_loadl_epi64(reinterpret_cast<const __m128i*>(
+                                        tile + kQ6_Kx16ScalesOffset + 16 * g + 8 * half)))));
+      };
+      const __m256 scale_a = scale(2 * j), scale_b = scale(2 * j + 1);
+      for (int t = 0; t < T; ++t) {
+        const __m256 dx = _mm256_set1_ps(x.d[t][b]);
+        acc[h][t] =
+            _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum_a[t]), _mm256_mul_ps(scale_a, dx), acc[h][t]);
+        acc[h][t] =
+            _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum_b[t]), _mm256_mul_ps(scale_b, dx), acc[h][t]);
+      }
     }
   }
+  StoreHalves(a, acc, h0, n_valid, r0, t0);
 }
 
 // Interleaved F16: halves h0 .. h0 + H - 1 of a group against T tokens, a column at a time
@@ -395,12 +490,16 @@ inline void F16x8Micro(const TileArgs& a, const uint8_t* group, int h0, bool pre
   }
 }
 
-// F: one of the integer formats above, or void for F16.
+// F: one of the integer formats above, Q6_Kx16Format, or void for F16.
+struct Q6_Kx16Format {};
+
 template <class F, int H, int T>
 inline void X8(const TileArgs& a, const uint8_t* group, int h0, bool prefetch, int n_valid, int r0,
                int t0) {
   if constexpr (std::is_void_v<F>) {
     F16x8Micro<H, T>(a, group, h0, prefetch, n_valid, r0, t0);
+  } else if constexpr (std::is_same_v<F, Q6_Kx16Format>) {
+    Q6_KX8Micro<H, T>(a, group, h0, prefetch, n_valid, r0, t0);
   } else {
     X8Micro<F, H, T>(a, group, h0, prefetch, n_valid, r0, t0);
   }
@@ -858,6 +957,7 @@ const KernelTable& Avx2Kernels() {
       TileX8<Q8_0x16Format>,
       TileX8<void>,
       TileX8<Q4_Kx16Format>,
+      TileX8<Q6_Kx16Format>,
       PrepQ8,
       Dot,
       Axpy,

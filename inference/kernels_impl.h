@@ -60,6 +60,20 @@ constexpr size_t kQ4_Kx16ScalesOffset = 64;
 constexpr size_t kQ4_Kx16MinsOffset = 192;
 constexpr size_t kQ4_Kx16ValuesOffset = 320;
 
+// Row-interleaved Q6_K (cols a multiple of 256): 16 rows per group, a 3360-byte tile per
+// 256-element super-block (16 x 210 bytes, as in the file):
+//   bytes 0-31 the 16 rows' half-precision d;
+//   bytes 32 + 16g + i: row i's signed 8-bit scale of 16-value group g;
+//   from byte 288, 384 bytes per 32-value sub-block j: the low 4 bits of its values as a
+//   Q4_0x16 tile's 4 vectors, then two vectors of the high 2 bits: byte 4i + e % 4 of the
+//   first holds, at bits 2m and 2m + 1, those of value 4m + e % 4 (m < 4) of row i, the
+//   second those of value 16 + 4m + e % 4.
+// Row i's value e of sub-block j is d_i * scale_ig * (q - 32), g = 2j + e / 16.
+constexpr size_t kQ6_Kx16TileBytes = 3360;
+constexpr size_t kQ6_Kx16ScalesOffset = 32;
+constexpr size_t kQ6_Kx16ValuesOffset = 288;
+constexpr size_t kQ6_Kx16SubBlockBytes = 384;
+
 // Row-interleaved F16: 16 rows per group, column by column: bytes 32c .. 32c + 31 of a group
 // hold column c of its 16 rows (row i's value at 32c + 2i), so one 32-byte load converts to
 // a vector of 16 rows, multiplied by one broadcast activation per token. A group takes
@@ -85,6 +99,7 @@ struct KernelTable {
   TileFn q8_0x16;  // repacked Q8_0, likewise
   TileFn f16x16;   // repacked F16, likewise
   TileFn q4_kx16;  // repacked Q4_K, likewise
+  TileFn q6_kx16;  // repacked Q6_K, likewise
   PrepFn prep_q8;
   float (*dot_f32)(const float* a, const float* b, int n);
   void (*axpy_f32)(float alpha, const float* x, float* y, int n);
@@ -119,11 +134,13 @@ void ValuesHeadByHead(const float* p, size_t ld, int n_q, const float* v, size_t
 }
 
 const KernelTable& PortableKernels();
-// The portable tiles for interleaved Q8_0 and Q4_K, which AVX-512 computes with too (it
-// chooses neither layout; without VNNI, Q8_0's).
+// The portable tiles for interleaved Q8_0, Q4_K and Q6_K, which AVX-512 computes with too
+// (it chooses none of these layouts; with VNNI, Q8_0's).
 void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
                          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
 void PortableTileQ4_Kx16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
+void PortableTileQ6_Kx16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
                          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
 const KernelTable& Avx2Kernels();
 const KernelTable& Avx512Kernels();

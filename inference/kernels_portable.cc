@@ -219,6 +219,34 @@ float DotQ4_Kx16(const uint8_t* group, int i, const uint8_t* act, int cols) {
   return total;
 }
 
+// Row i of a 16-row group of interleaved Q6_K against one prepared activation row.
+float DotQ6_Kx16(const uint8_t* group, int i, const uint8_t* act, int cols) {
+  ActQ8 a = ActRow(act, cols);
+  float total = 0;
+  for (int s = 0; s < cols / 256; ++s) {
+    const uint8_t* tile = group + static_cast<size_t>(s) * kQ6_Kx16TileBytes;
+    uint16_t d;
+    std::memcpy(&d, tile + 2 * i, 2);
+    for (int j = 0; j < 8; ++j) {
+      const int b = 8 * s + j;  // activation block
+      const uint8_t* values = tile + kQ6_Kx16ValuesOffset + kQ6_Kx16SubBlockBytes * j;
+      int sums[2] = {0, 0};
+      for (int e = 0; e < 32; ++e) {
+        const int m = e / 4 % 4, lane = 4 * i + e % 4;
+        const uint8_t low = values[64 * m + lane];
+        const uint8_t high = values[256 + (e < 16 ? 0 : 64) + lane];
+        const int q = (e < 16 ? (low & 0xF) : (low >> 4)) | (((high >> (2 * m)) & 3) << 4);
+        sums[e / 16] += (q - 32) * a.qs[32 * b + e];
+      }
+      for (int g = 0; g < 2; ++g) {
+        const auto scale = static_cast<int8_t>(tile[kQ6_Kx16ScalesOffset + 16 * (2 * j + g) + i]);
+        total += HalfToFloat(d) * scale * a.d[b] * static_cast<float>(sums[g]);
+      }
+    }
+  }
+  return total;
+}
+
 // Row i of a 16-row group of interleaved F16 against one row of float activations.
 float DotF16x16(const uint8_t* group, int i, const uint8_t* act, int cols) {
   const float* x = reinterpret_cast<const float*>(act);
@@ -331,6 +359,11 @@ void PortableTileQ4_Kx16(const uint8_t* w, size_t w_row_bytes, int n_rows, const
   TileX16<DotQ4_Kx16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
 }
 
+void PortableTileQ6_Kx16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
+                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
+  TileX16<DotQ6_Kx16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
+}
+
 const KernelTable& PortableKernels() {
   static const KernelTable table = {
       Tile<DotF32>,
@@ -344,6 +377,7 @@ const KernelTable& PortableKernels() {
       PortableTileQ8_0x16,
       TileX16<DotF16x16>,
       PortableTileQ4_Kx16,
+      PortableTileQ6_Kx16,
       PrepQ8,
       PlainDot,
       PlainAxpy,

@@ -57,7 +57,7 @@ void AddRunOptions(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--ctx,-c", o.ctx, "context positions per sequence");
   cmd->add_option("--isa", o.isa, "kernels: portable, avx2, avx512, avx512-vnni (default: best)");
   cmd->add_flag("--no-repack", o.no_repack,
-                "compute from the file's layout (Q4_0 is otherwise repacked at load)");
+                "compute from the file's layout (else matrices are repacked at load for faster kernels)");
 }
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }

@@ -103,7 +103,7 @@ TEST(KernelsTest, EveryTypeAndInstructionSetMatchesTheFloat64Reference) {
 }
 
 TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
-  // Every layout (Q4_0, Q8_0, F16 and Q4_K in 16 interleaved rows, for AVX2 and AVX-512),
+  // Every layout (Q4_0, Q8_0, F16, Q4_K and Q6_K in 16 interleaved rows, for AVX2 and AVX-512),
   // computed by every instruction set: odd block counts (a half-empty group), more than 16
   // blocks, row counts that leave a partial group of 16 (or of 8, a half), and token counts
   // that take every pass shape of the kernels (one token; passes of 3, 4 + 4, 5 + 5, 6 + 6,
@@ -117,14 +117,15 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
                             {TensorType::kQ8_0, Isa::kAvx2, WeightLayout::kQ8_0x16},
                             {TensorType::kF16, Isa::kAvx2, WeightLayout::kF16x16},
                             {TensorType::kQ4_K, Isa::kAvx2, WeightLayout::kQ4_Kx16},
+                            {TensorType::kQ6_K, Isa::kAvx2, WeightLayout::kQ6_Kx16},
                             {TensorType::kQ4_0, Isa::kAvx512Vnni, WeightLayout::kQ4_0x16},
                             {TensorType::kQ8_0, Isa::kAvx512Vnni, WeightLayout::kQ8_0x16},
                             {TensorType::kF16, Isa::kAvx512, WeightLayout::kF16x16}};
   for (const Layout& l : layouts) {
     // F16 rows may have any length: 37 leaves a remainder after the kernel's 4 columns.
-    // Q4_K's are whole 256-value super-blocks.
+    // Q4_K's and Q6_K's are whole 256-value super-blocks.
     std::vector<int64_t> widths = {32, 160, 544, 1024, l.type == TensorType::kF16 ? 37 : 64};
-    if (l.type == TensorType::kQ4_K) widths = {256, 768, 1024};
+    if (l.type == TensorType::kQ4_K || l.type == TensorType::kQ6_K) widths = {256, 768, 1024};
     for (int64_t cols : widths) {
       for (int64_t rows : {5, 13, 16, 37}) {
         Matrix m = MakeMatrix(l.type, rows, cols, 21);
@@ -171,9 +172,11 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
   EXPECT_FALSE(Repack(f16.View(), storage, Isa::kPortable).has_value());
   Matrix q4 = MakeMatrix(TensorType::kQ4_0, 4, 64, 1);
   EXPECT_FALSE(Repack(q4.View(), storage, Isa::kPortable).has_value());
-  Matrix q4k = MakeMatrix(TensorType::kQ4_K, 4, 256, 1);
-  for (Isa isa : {Isa::kPortable, Isa::kAvx512, Isa::kAvx512Vnni}) {
-    EXPECT_FALSE(Repack(q4k.View(), storage, isa).has_value()) << IsaName(isa);
+  for (TensorType k_quant : {TensorType::kQ4_K, TensorType::kQ6_K}) {
+    Matrix m = MakeMatrix(k_quant, 4, 256, 1);
+    for (Isa isa : {Isa::kPortable, Isa::kAvx512, Isa::kAvx512Vnni}) {
+      EXPECT_FALSE(Repack(m.View(), storage, isa).has_value()) << IsaName(isa);
+    }
   }
 }
 
