@@ -290,70 +290,72 @@ void RepackQ8_0x16(const WeightMatrix& w, uint8_t* out) {
   }
 }
 
-void RepackQ4_Kx16(const WeightMatrix& w, uint8_t* out) {
-  using namespace kernels_internal;
+// Calls fill(tile, i, block) for every row's every 256-value super-block of a K-quant
+// matrix, `tile` the super-block's tile in its group of 16 and i the row within the group.
+// Padding rows are left as they are (zeros: scales 0).
+template <class Block, class Fill>
+void ForEachKTile(const WeightMatrix& w, size_t tile_bytes, uint8_t* out, Fill fill) {
   const size_t ns = static_cast<size_t>(w.cols) / 256;
-  // Padding rows stay zero: d = dmin = 0.
   for (int64_t r = 0; r < w.rows; ++r) {
-    const int i = static_cast<int>(r % 16);
     for (size_t s = 0; s < ns; ++s) {
-      uint8_t* tile = out + (static_cast<size_t>(r / 16) * ns + s) * kQ4_Kx16TileBytes;
-      const auto* blk = reinterpret_cast<const BlockQ4_K*>(w.data + r * w.row_bytes) + s;
-      std::memcpy(tile + 2 * i, &blk->d, 2);
-      std::memcpy(tile + 32 + 2 * i, &blk->dmin, 2);
-      for (int j = 0; j < 8; ++j) {
-        UnpackQ4KScale(blk->scales, j, tile + kQ4_Kx16ScalesOffset + 16 * j + i,
-                       tile + kQ4_Kx16MinsOffset + 16 * j + i);
-        // Value e of sub-block j: nibble j % 2 of qs[32 (j / 2) + e].
-        const uint8_t* qs = blk->qs + 32 * (j / 2);
-        uint8_t* values = tile + kQ4_Kx16ValuesOffset + 256 * j;
-        for (int e = 0; e < 16; ++e) {
-          const uint8_t lo = (qs[e] >> (4 * (j % 2))) & 0xF;
-          const uint8_t hi = (qs[e + 16] >> (4 * (j % 2))) & 0xF;
-          values[64 * (e / 4) + 4 * i + e % 4] = static_cast<uint8_t>(lo | (hi << 4));
-        }
-      }
+      fill(out + (static_cast<size_t>(r / 16) * ns + s) * tile_bytes, static_cast<int>(r % 16),
+           *(reinterpret_cast<const Block*>(w.data + r * w.row_bytes) + s));
     }
   }
 }
 
+void RepackQ4_Kx16(const WeightMatrix& w, uint8_t* out) {
+  using namespace kernels_internal;
+  ForEachKTile<BlockQ4_K>(
+      w, kQ4_Kx16TileBytes, out, [](uint8_t* tile, int i, const BlockQ4_K& blk) {
+        std::memcpy(tile + 2 * i, &blk.d, 2);
+        std::memcpy(tile + 32 + 2 * i, &blk.dmin, 2);
+        for (int j = 0; j < 8; ++j) {
+          UnpackQ4KScale(blk.scales, j, tile + kQ4_Kx16ScalesOffset + 16 * j + i,
+                         tile + kQ4_Kx16MinsOffset + 16 * j + i);
+          // Value e of sub-block j: nibble j % 2 of qs[32 (j / 2) + e].
+          const uint8_t* qs = blk.qs + 32 * (j / 2);
+          uint8_t* values = tile + kQ4_Kx16ValuesOffset + 256 * j;
+          for (int e = 0; e < 16; ++e) {
+            const uint8_t lo = (qs[e] >> (4 * (j % 2))) & 0xF;
+            const uint8_t hi = (qs[e + 16] >> (4 * (j % 2))) & 0xF;
+            values[64 * (e / 4) + 4 * i + e % 4] = static_cast<uint8_t>(lo | (hi << 4));
+          }
+        }
+      });
+}
+
 void RepackQ6_Kx16(const WeightMatrix& w, uint8_t* out) {
   using namespace kernels_internal;
-  const size_t ns = static_cast<size_t>(w.cols) / 256;
-  // Padding rows stay zero: d = 0.
-  for (int64_t r = 0; r < w.rows; ++r) {
-    const int i = static_cast<int>(r % 16);
-    for (size_t s = 0; s < ns; ++s) {
-      uint8_t* tile = out + (static_cast<size_t>(r / 16) * ns + s) * kQ6_Kx16TileBytes;
-      const auto* blk = reinterpret_cast<const BlockQ6_K*>(w.data + r * w.row_bytes) + s;
-      std::memcpy(tile + 2 * i, &blk->d, 2);
-      for (int g = 0; g < 16; ++g) {
-        tile[kQ6_Kx16ScalesOffset + 16 * g + i] = static_cast<uint8_t>(blk->scales[g]);
-      }
-      // The block's 256 values (0..63): value 128h + 32k + l from ql's nibbles and qh's pairs.
-      uint8_t q[256];
-      for (int h = 0; h < 2; ++h) {
-        for (int l = 0; l < 32; ++l) {
-          const uint8_t ql0 = blk->ql[64 * h + l], ql1 = blk->ql[64 * h + l + 32];
-          const uint8_t qh = blk->qh[32 * h + l];
-          q[128 * h + l] = static_cast<uint8_t>((ql0 & 0xF) | ((qh & 3) << 4));
-          q[128 * h + 32 + l] = static_cast<uint8_t>((ql1 & 0xF) | (((qh >> 2) & 3) << 4));
-          q[128 * h + 64 + l] = static_cast<uint8_t>((ql0 >> 4) | (((qh >> 4) & 3) << 4));
-          q[128 * h + 96 + l] = static_cast<uint8_t>((ql1 >> 4) | (((qh >> 6) & 3) << 4));
+  ForEachKTile<BlockQ6_K>(
+      w, kQ6_Kx16TileBytes, out, [](uint8_t* tile, int i, const BlockQ6_K& blk) {
+        std::memcpy(tile + 2 * i, &blk.d, 2);
+        for (int g = 0; g < 16; ++g) {
+          tile[kQ6_Kx16ScalesOffset + 16 * g + i] = static_cast<uint8_t>(blk.scales[g]);
         }
-      }
-      for (int j = 0; j < 8; ++j) {
-        uint8_t* values = tile + kQ6_Kx16ValuesOffset + kQ6_Kx16SubBlockBytes * j;
-        for (int e = 0; e < 16; ++e) {
-          const int m = e / 4, lane = 4 * i + e % 4;
-          const uint8_t lo = q[32 * j + e], hi = q[32 * j + 16 + e];
-          values[64 * m + lane] = static_cast<uint8_t>((lo & 0xF) | ((hi & 0xF) << 4));
-          values[256 + lane] |= static_cast<uint8_t>((lo >> 4) << (2 * m));
-          values[320 + lane] |= static_cast<uint8_t>((hi >> 4) << (2 * m));
+        // The block's 256 values (0..63): value 128h + 32k + l from ql's nibbles and qh's pairs.
+        uint8_t q[256];
+        for (int h = 0; h < 2; ++h) {
+          for (int l = 0; l < 32; ++l) {
+            const uint8_t ql0 = blk.ql[64 * h + l], ql1 = blk.ql[64 * h + l + 32];
+            const uint8_t qh = blk.qh[32 * h + l];
+            q[128 * h + l] = static_cast<uint8_t>((ql0 & 0xF) | ((qh & 3) << 4));
+            q[128 * h + 32 + l] = static_cast<uint8_t>((ql1 & 0xF) | (((qh >> 2) & 3) << 4));
+            q[128 * h + 64 + l] = static_cast<uint8_t>((ql0 >> 4) | (((qh >> 4) & 3) << 4));
+            q[128 * h + 96 + l] = static_cast<uint8_t>((ql1 >> 4) | (((qh >> 6) & 3) << 4));
+          }
         }
-      }
-    }
-  }
+        for (int j = 0; j < 8; ++j) {
+          uint8_t* values = tile + kQ6_Kx16ValuesOffset + kQ6_Kx16SubBlockBytes * j;
+          for (int e = 0; e < 16; ++e) {
+            const int m = e / 4, lane = 4 * i + e % 4;
+            const uint8_t lo = q[32 * j + e], hi = q[32 * j + 16 + e];
+            values[64 * m + lane] = static_cast<uint8_t>((lo & 0xF) | ((hi & 0xF) << 4));
+            values[256 + lane] |= static_cast<uint8_t>((lo >> 4) << (2 * m));
+            values[320 + lane] |= static_cast<uint8_t>((hi >> 4) << (2 * m));
+          }
+        }
+      });
 }
 
 void RepackF16x16(const WeightMatrix& w, uint8_t* out) {
