@@ -177,9 +177,9 @@ using Q4_0Kernel = BlockKernel<Q4_0Format>::K<R, T>;
 
 // ---- The row-interleaved layouts (kernels_impl.h), eight rows to a vector ----
 // A group's 16 rows are two halves of 8: bytes [32h, 32h + 32) of each 64-byte vector of a
-// Q4_0/Q8_0 tile (and bytes [16h, 16h + 16) of each F16 column) hold half h, so a 256-bit
-// lane is a row, as a 512-bit lane is in the AVX-512 kernels. Each weight vector, loaded
-// and unpacked once, serves T tokens.
+// Q4_0, Q8_0, Q4_K or Q6_K tile (and bytes [16h, 16h + 16) of each F16 column) hold half h,
+// so a 32-bit lane of a 256-bit vector is a row, as in the AVX-512 kernels' 512-bit ones.
+// Each weight vector, loaded and unpacked once, serves T tokens.
 inline __m256i Broadcast4(const int8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
