@@ -180,6 +180,10 @@ using Q4_0Kernel = BlockKernel<Q4_0Format>::K<R, T>;
 // Q4_0, Q8_0, Q4_K or Q6_K tile (and bytes [16h, 16h + 16) of each F16 column) hold half h,
 // so a 32-bit lane of a 256-bit vector is a row, as in the AVX-512 kernels' 512-bit ones.
 // Each weight vector, loaded and unpacked once, serves T tokens.
+inline __m256 Halves8(const uint8_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
 inline __m256i Broadcast4(const int8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -213,6 +217,7 @@ inline void StoreHalves(const TileArgs& a, __m256 (&acc)[H][T], int h0, int n_va
 template <int T>
 struct ActRows {
   const int8_t* q[T];
+  const int32_t* lane4[T];
   const float* d[T];
   const float* dsum[T];
   ActRows(const TileArgs& a, int t0) {
@@ -220,6 +225,7 @@ struct ActRows {
     for (int t = 0; t < T; ++t) {
       const uint8_t* row = a.act + static_cast<size_t>(t0 + t) * a.act_row_bytes;
       q[t] = reinterpret_cast<const int8_t*>(row);
+      lane4[t] = reinterpret_cast<const int32_t*>(row + ActQ8Lane4Offset(cols));
       d[t] = reinterpret_cast<const float*>(row + ActQ8DOffset(cols));
       dsum[t] = reinterpret_cast<const float*>(row + ActQ8DsumOffset(cols));
     }
@@ -236,7 +242,7 @@ struct Q4_0x16Format {
   static constexpr int kBlocks = 1;
   static const uint8_t* Values(const uint8_t* tile, int) { return tile + 32; }
   static void Scales(const uint8_t* tile, int, int half, __m256* scale, __m256* min) {
-    *scale = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+    *scale = Halves8(tile + 16 * half);
     *min = _mm256_mul_ps(*scale, _mm256_set1_ps(8.0f));
   }
 };
@@ -247,7 +253,7 @@ struct Q8_0x16Format {
   static constexpr int kBlocks = 1;
   static const uint8_t* Values(const uint8_t* tile, int) { return tile + 32; }
   static void Scales(const uint8_t* tile, int, int half, __m256* scale, __m256* min) {
-    *scale = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+    *scale = Halves8(tile + 16 * half);
     *min = _mm256_setzero_ps();
   }
 };
@@ -264,12 +270,8 @@ struct Q4_Kx16Format {
       return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
           _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tile + offset + 16 * j + 8 * half))));
     };
-    auto halves = [&](size_t offset) {
-      return _mm256_cvtph_ps(
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + offset + 16 * half)));
-    };
-    *scale = _mm256_mul_ps(halves(0), bytes(kQ4_Kx16ScalesOffset));
-    *min = _mm256_mul_ps(halves(32), bytes(kQ4_Kx16MinsOffset));
+    *scale = _mm256_mul_ps(Halves8(tile + 16 * half), bytes(kQ4_Kx16ScalesOffset));
+    *min = _mm256_mul_ps(Halves8(tile + 32 + 16 * half), bytes(kQ4_Kx16MinsOffset));
   }
 };
 
@@ -283,8 +285,7 @@ struct Q4_Kx16Format {
 template <class F, int H, int T>
 inline void X8Micro(const TileArgs& a, const uint8_t* group, int h0, bool prefetch, int n_valid,
                     int r0, int t0) {
-  // About 2 KB ahead for the nibble formats, 2 tiles for Q8_0; a block's share of the tiles
-  // at a time.
+  // About 2 KB ahead (8 Q4_0 tiles, 4 Q8_0 tiles), a block's share of the tiles at a time.
   constexpr size_t kBlockBytes = F::kTile / F::kBlocks;
   constexpr size_t kAhead = F::kNibbles ? 8 * kQ4_0x16TileBytes : 4 * kQ8_0x16TileBytes;
   __m256 acc[H][T];
@@ -372,11 +373,6 @@ inline void Q6_KX8Micro(const TileArgs& a, const uint8_t* group, int h0, bool pr
     for (int t = 0; t < T; ++t) acc[h][t] = _mm256_setzero_ps();
   }
   const ActRows<T> x(a, t0);
-  const int32_t* lane4[T];
-  for (int t = 0; t < T; ++t) {
-    lane4[t] = reinterpret_cast<const int32_t*>(reinterpret_cast<const uint8_t*>(x.q[t]) +
-                                                ActQ8Lane4Offset(static_cast<size_t>(a.cols)));
-  }
   const __m256i ones = _mm256_set1_epi16(1);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   const __m256i high2 = _mm256_set1_epi8(0x30);
@@ -416,7 +412,7 @@ inline void Q6_KX8Micro(const TileArgs& a, const uint8_t* group, int h0, bool pr
                   _mm256_maddubs_epi16(v[m + 1], Broadcast4(xb + 4 * (m % 4) + 4 + 16 * (m / 4)))),
               ones);
         };
-        const int32_t* l4 = lane4[t] + 8 * b;
+        const int32_t* l4 = x.lane4[t] + 8 * b;
         const int32_t xa = l4[0] + l4[1] + l4[2] + l4[3], xb_sum = l4[4] + l4[5] + l4[6] + l4[7];
         sum_a[t] = _mm256_sub_epi32(_mm256_add_epi32(pair(0), pair(2)), _mm256_set1_epi32(32 * xa));
         sum_b[t] =
@@ -425,8 +421,7 @@ inline void Q6_KX8Micro(const TileArgs& a, const uint8_t* group, int h0, bool pr
         asm volatile("" : "+x"(sum_a[t]), "+x"(sum_b[t]));  // as in X8Micro
 #endif
       }
-      const __m256 d =
-          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+      const __m256 d = Halves8(tile + 16 * half);
       auto scale = [&](int g) {
         return _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
                                     _mm_loadl_epi64(reinterpret_cast<const __m128i*>(
@@ -465,7 +460,7 @@ inline void F16x8Micro(const TileArgs& a, const uint8_t* group, int h0, bool pre
   auto column = [&](int c, int s) {
     for (int h = 0; h < H; ++h) {
       const uint8_t* p = group + 32 * static_cast<size_t>(c) + 16 * (h0 + h);
-      const __m256 w = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+      const __m256 w = Halves8(p);
       for (int t = 0; t < T; ++t) {
         acc[h][t][s] = _mm256_fmadd_ps(w, _mm256_set1_ps(x[t][c]), acc[h][t][s]);
       }
