@@ -43,7 +43,7 @@ Weights MakeWeights(TensorType type, int64_t rows, int64_t cols, bool repack, Is
 }
 
 bool IsaFromArg(int64_t arg, Isa* isa) {
-  const Isa all[] = {Isa::kPortable, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni};
+  const Isa all[] = {Isa::kPortable, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni, Isa::kAmx};
   *isa = all[arg];
   auto available = AvailableIsas();
   return std::find(available.begin(), available.end(), *isa) != available.end();
@@ -97,11 +97,12 @@ void BM_MatMul8FromMemory(benchmark::State& state) {
   Run(state, kType, kRepack, kRowsFromMemory, 8, static_cast<int>(state.range(1)));
 }
 
+constexpr int kIsas = 5;  // IsaFromArg's
 void IsaArgs(benchmark::internal::Benchmark* b) {
-  for (int isa = 0; isa < 4; ++isa) b->Arg(isa);
+  for (int isa = 0; isa < kIsas; ++isa) b->Arg(isa);
 }
 void IsaThreadArgs(benchmark::internal::Benchmark* b) {
-  for (int isa = 0; isa < 4; ++isa) {
+  for (int isa = 0; isa < kIsas; ++isa) {
     for (int t : {1, 2}) b->Args({isa, t});
   }
 }

@@ -4,6 +4,11 @@
 #include <cstring>
 #include <functional>
 
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "inference/kernels_impl.h"
 #include "inference/quants.h"
 
@@ -22,6 +27,8 @@ const KernelTable& Table(Isa isa) {
       return kernels_internal::Avx512Kernels();
     case Isa::kAvx512Vnni:
       return kernels_internal::Avx512VnniKernels();
+    case Isa::kAmx:
+      return kernels_internal::AmxKernels();
     case Isa::kPortable:
       break;
   }
@@ -74,9 +81,35 @@ std::string IsaName(Isa isa) {
       return "avx512";
     case Isa::kAvx512Vnni:
       return "avx512-vnni";
+    case Isa::kAmx:
+      return "amx";
   }
   return "unknown";
 }
+
+namespace {
+
+#if defined(__x86_64__)
+// Whether the CPU has AMX-TILE and AMX-INT8 and Linux lets this process use the tile data
+// (asked for once: the state is 8 KB per thread, so the kernel grants it on request only).
+bool AmxGranted() {
+  static const bool granted = [] {
+    if (!__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-int8")) return false;
+#if defined(__linux__)
+    constexpr int kReqXcompPerm = 0x1023, kGetXcompPerm = 0x1022, kXtileData = 18;
+    if (syscall(SYS_arch_prctl, kReqXcompPerm, kXtileData) != 0) return false;
+    uint64_t features = 0;
+    if (syscall(SYS_arch_prctl, kGetXcompPerm, &features) != 0) return false;
+    return (features >> kXtileData & 1) != 0;
+#else
+    return false;
+#endif
+  }();
+  return granted;
+}
+#endif
+
+}  // namespace
 
 std::vector<Isa> AvailableIsas() {
   std::vector<Isa> out = {Isa::kPortable};
@@ -90,7 +123,9 @@ std::vector<Isa> AvailableIsas() {
                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
   if (!avx512) return out;
   out.push_back(Isa::kAvx512);
-  if (__builtin_cpu_supports("avx512vnni")) out.push_back(Isa::kAvx512Vnni);
+  if (!__builtin_cpu_supports("avx512vnni")) return out;
+  out.push_back(Isa::kAvx512Vnni);
+  if (AmxGranted()) out.push_back(Isa::kAmx);
 #endif
   return out;
 }

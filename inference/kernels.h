@@ -8,7 +8,8 @@
 // at a time, so a weight block loaded once serves every token of a prefill.
 //
 // Three implementations of the same kernels exist: portable C++, AVX2 (+FMA, F16C) and
-// AVX-512 (F, BW, VL, DQ; with VNNI's dot-product instruction when present). DetectIsa()
+// AVX-512 (F, BW, VL, DQ; with VNNI's dot-product instruction when present; with AMX's tile
+// multiply for interleaved Q8_0 and Q4_0 against several tokens). DetectIsa()
 // picks the best the CPU supports at run time; the binary itself assumes only x86-64 (or any
 // CPU, for the portable path), so it runs everywhere and is fast where it can be.
 #pragma once
@@ -25,7 +26,9 @@
 
 namespace pareto::inference {
 
-enum class Isa { kPortable, kAvx2, kAvx512, kAvx512Vnni };
+// kAmx: AVX-512 VNNI plus the AMX tile multiply (AMX-TILE, AMX-INT8), which the OS must
+// grant the process (DetectIsa asks for it).
+enum class Isa { kPortable, kAvx2, kAvx512, kAvx512Vnni, kAmx };
 
 std::string IsaName(Isa isa);
 // The best instruction set this CPU (and OS) supports.

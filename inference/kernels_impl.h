@@ -145,5 +145,7 @@ void PortableTileQ6_Kx16(const uint8_t* w, size_t w_row_bytes, int n_rows, const
 const KernelTable& Avx2Kernels();
 const KernelTable& Avx512Kernels();
 const KernelTable& Avx512VnniKernels();
+// The VNNI table with the interleaved Q8_0 and Q4_0 kernels on AMX tiles (kernels_amx.cc).
+const KernelTable& AmxKernels();
 
 }  // namespace pareto::inference::kernels_internal

@@ -55,7 +55,7 @@ void AddRunOptions(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--model,-m", o.model, "GGUF model file")->required();
   cmd->add_option("--threads,-t", o.threads, "threads (default: all hardware threads)");
   cmd->add_option("--ctx,-c", o.ctx, "context positions per sequence");
-  cmd->add_option("--isa", o.isa, "kernels: portable, avx2, avx512, avx512-vnni (default: best)");
+  cmd->add_option("--isa", o.isa, "kernels: portable, avx2, avx512, avx512-vnni, amx (default: best)");
   cmd->add_flag("--no-repack", o.no_repack,
                 "compute from the file's layout (else matrices are repacked at load for faster kernels)");
 }
@@ -70,7 +70,7 @@ int Fail(const std::string& command, const std::string& message, int code) {
 
 Result<Isa> ParseIsa(const std::string& name) {
   if (name.empty()) return DetectIsa();
-  for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni}) {
+  for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni, Isa::kAmx}) {
     if (IsaName(isa) == name) {
       auto available = AvailableIsas();
       if (std::find(available.begin(), available.end(), isa) == available.end()) {
@@ -79,7 +79,7 @@ Result<Isa> ParseIsa(const std::string& name) {
       return isa;
     }
   }
-  return Status::Error("unknown --isa '" + name + "' (portable, avx2, avx512, avx512-vnni)");
+  return Status::Error("unknown --isa '" + name + "' (portable, avx2, avx512, avx512-vnni, amx)");
 }
 
 // A loaded model with a context for `n_seq` sequences.

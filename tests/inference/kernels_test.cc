@@ -107,7 +107,7 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
   // computed by every instruction set: odd block counts (a half-empty group), more than 16
   // blocks, row counts that leave a partial group of 16 (or of 8, a half), and token counts
   // that take every pass shape of the kernels (one token; passes of 3, 4 + 4, 5 + 5, 6 + 6,
-  // 4 + 4 + 4 and 4 + 4 + 5 tokens).
+  // 4 + 4 + 4 and 4 + 4 + 5 tokens; AMX's 8, 10, 12, 13, 16 + 4 and 16 + 16 + 1).
   struct Layout {
     TensorType type;
     Isa isa;
@@ -133,7 +133,7 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
         auto packed = Repack(m.View(), storage, l.isa);
         ASSERT_TRUE(packed.has_value());
         EXPECT_EQ(packed->layout, l.layout);
-        for (int n : {1, 3, 8, 10, 12, 13}) {
+        for (int n : {1, 3, 8, 10, 12, 13, 20, 33}) {
           std::vector<float> x = Gaussian(static_cast<size_t>(n * cols), 2 + n);
           std::vector<float> want(static_cast<size_t>(n * m.rows));
           MatMulScratch scratch;
