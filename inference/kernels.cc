@@ -419,12 +419,11 @@ std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& 
   } else if (w.type == TensorType::kQ4_0 && w.cols % 32 == 0) {
     repack = RepackQ4_0x16;
     layout = WeightLayout::kQ4_0x16;
-  } else if (w.type == TensorType::kQ4_K && w.cols % 256 == 0 && isa == Isa::kAvx2) {
-    // (AVX-512 has no kernel of its own for Q4_K's and Q6_K's yet.)
+  } else if (w.type == TensorType::kQ4_K && w.cols % 256 == 0) {
     repack = RepackQ4_Kx16;
     layout = WeightLayout::kQ4_Kx16;
     row_bytes = kernels_internal::kQ4_Kx16TileBytes / 16 * static_cast<size_t>(w.cols / 256);
-  } else if (w.type == TensorType::kQ6_K && w.cols % 256 == 0 && isa == Isa::kAvx2) {
+  } else if (w.type == TensorType::kQ6_K && w.cols % 256 == 0) {
     repack = RepackQ6_Kx16;
     layout = WeightLayout::kQ6_Kx16;
   } else {

@@ -134,13 +134,9 @@ void ValuesHeadByHead(const float* p, size_t ld, int n_q, const float* v, size_t
 }
 
 const KernelTable& PortableKernels();
-// The portable tiles for interleaved Q8_0, Q4_K and Q6_K, which AVX-512 computes with too
-// (it chooses none of these layouts; with VNNI, Q8_0's).
+// The portable tile for interleaved Q8_0, which AVX-512 without VNNI computes with too (it
+// never chooses that layout; with VNNI it has its own).
 void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
-                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
-void PortableTileQ4_Kx16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
-                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
-void PortableTileQ6_Kx16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
                          size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy);
 const KernelTable& Avx2Kernels();
 const KernelTable& Avx512Kernels();

@@ -354,16 +354,6 @@ void PortableTileQ8_0x16(const uint8_t* w, size_t w_row_bytes, int n_rows, const
   TileX16<DotX16<8>>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
 }
 
-void PortableTileQ4_Kx16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
-                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
-  TileX16<DotQ4_Kx16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
-}
-
-void PortableTileQ6_Kx16(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* act,
-                         size_t act_row_bytes, int n_tok, int cols, float* y, size_t ldy) {
-  TileX16<DotQ6_Kx16>(w, w_row_bytes, n_rows, act, act_row_bytes, n_tok, cols, y, ldy);
-}
-
 const KernelTable& PortableKernels() {
   static const KernelTable table = {
       Tile<DotF32>,
@@ -376,8 +366,8 @@ const KernelTable& PortableKernels() {
       TileX16<DotX16<4>>,
       PortableTileQ8_0x16,
       TileX16<DotF16x16>,
-      PortableTileQ4_Kx16,
-      PortableTileQ6_Kx16,
+      TileX16<DotQ4_Kx16>,
+      TileX16<DotQ6_Kx16>,
       PrepQ8,
       PlainDot,
       PlainAxpy,

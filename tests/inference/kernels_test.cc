@@ -120,7 +120,9 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
                             {TensorType::kQ6_K, Isa::kAvx2, WeightLayout::kQ6_Kx16},
                             {TensorType::kQ4_0, Isa::kAvx512Vnni, WeightLayout::kQ4_0x16},
                             {TensorType::kQ8_0, Isa::kAvx512Vnni, WeightLayout::kQ8_0x16},
-                            {TensorType::kF16, Isa::kAvx512, WeightLayout::kF16x16}};
+                            {TensorType::kF16, Isa::kAvx512, WeightLayout::kF16x16},
+                            {TensorType::kQ4_K, Isa::kAvx512Vnni, WeightLayout::kQ4_Kx16},
+                            {TensorType::kQ6_K, Isa::kAvx512, WeightLayout::kQ6_Kx16}};
   for (const Layout& l : layouts) {
     // F16 rows may have any length: 37 leaves a remainder after the kernel's 4 columns.
     // Q4_K's and Q6_K's are whole 256-value super-blocks.
@@ -174,9 +176,7 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
   EXPECT_FALSE(Repack(q4.View(), storage, Isa::kPortable).has_value());
   for (TensorType k_quant : {TensorType::kQ4_K, TensorType::kQ6_K}) {
     Matrix m = MakeMatrix(k_quant, 4, 256, 1);
-    for (Isa isa : {Isa::kPortable, Isa::kAvx512, Isa::kAvx512Vnni}) {
-      EXPECT_FALSE(Repack(m.View(), storage, isa).has_value()) << IsaName(isa);
-    }
+    EXPECT_FALSE(Repack(m.View(), storage, Isa::kPortable).has_value());
   }
 }
 
