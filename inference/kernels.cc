@@ -111,6 +111,18 @@ bool AmxGranted() {
 
 }  // namespace
 
+namespace kernels_internal {
+
+uint8_t* ThreadScratch(int slot, size_t bytes) {
+  thread_local std::vector<uint8_t> buffers[4];
+  std::vector<uint8_t>& b = buffers[slot];
+  if (b.size() < bytes + 64) b.resize(bytes + 64);
+  uint8_t* p = b.data();
+  return p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
+}
+
+}  // namespace kernels_internal
+
 std::vector<Isa> AvailableIsas() {
   std::vector<Isa> out = {Isa::kPortable};
 #if defined(__x86_64__)

@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
-#include <vector>
 
 #include "inference/kernels_impl.h"
 
@@ -251,20 +250,13 @@ void AmxTile(const uint8_t* w, size_t w_row_bytes, int n_rows, const uint8_t* ac
   using Source = std::conditional_t<kBits == 8, Q8Source, Q4Source>;
   const int nb = cols / 32;
   // The offset terms, once per call for every group.
-  thread_local std::vector<float> off;
-  off.resize(static_cast<size_t>(n_tok) * nb);
+  float* off = reinterpret_cast<float*>(ThreadScratch(0, sizeof(float) * n_tok * nb));
   for (int t = 0; t < n_tok; ++t) {
     const auto* dsum = reinterpret_cast<const float*>(act + t * act_row_bytes + ActQ8DsumOffset(cols));
     for (int b = 0; b < nb; ++b) off[static_cast<size_t>(t) * nb + b] = -Source::kOffset * dsum[b];
   }
-  const Call call{act, act_row_bytes, cols, nb, off.data(), y, ldy};
-  thread_local std::vector<uint8_t> unpacked_storage;
-  uint8_t* unpacked = nullptr;
-  if constexpr (kBits == 4) {
-    unpacked_storage.resize(static_cast<size_t>(nb) * 512 + 64);
-    unpacked = unpacked_storage.data();
-    unpacked += (64 - reinterpret_cast<uintptr_t>(unpacked) % 64) % 64;
-  }
+  const Call call{act, act_row_bytes, cols, nb, off, y, ldy};
+  uint8_t* unpacked = kBits == 4 ? ThreadScratch(1, static_cast<size_t>(nb) * 512) : nullptr;
   for (int r0 = 0; r0 < n_rows; r0 += 16) {
     const uint8_t* group = w + static_cast<size_t>(r0) * w_row_bytes;
     Source src;

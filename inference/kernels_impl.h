@@ -133,6 +133,11 @@ void ValuesHeadByHead(const float* p, size_t ld, int n_q, const float* v, size_t
     One(p + i * ld, v, stride, n, hd, out + static_cast<size_t>(i) * hd);
 }
 
+// A 64-byte-aligned buffer of at least `bytes`, this thread's own, one per slot (0 to 3);
+// what was written stays until the next call with that slot. For the kernel files, which
+// must not instantiate library templates themselves (see above).
+uint8_t* ThreadScratch(int slot, size_t bytes);
+
 const KernelTable& PortableKernels();
 // The portable tile for interleaved Q8_0, which AVX-512 without VNNI computes with too (it
 // never chooses that layout; with VNNI it has its own).
