@@ -60,8 +60,9 @@ struct WeightMatrix {
 // A copy of `w` in the layout `isa` reads fastest, written into `storage` (which must
 // outlive the returned matrix); nullopt where there is none. For AVX2, AVX-512 and AMX,
 // Q4_0, Q8_0 (on AVX-512 only with VNNI), F16, Q4_K and Q6_K get 16 rows interleaved so
-// that each SIMD lane computes a different row (no horizontal sums; block scales apply to 8 or 16 rows at once)
-// and a group of rows is one sequential stream; the portable kernels read the file layout.
+// that each SIMD lane computes a different row (no horizontal sums; block scales apply to 8
+// or 16 rows at once) and a group of rows is one sequential stream; the portable kernels
+// read the file layout.
 // Every instruction set computes with every layout and gets the same results.
 std::optional<WeightMatrix> Repack(const WeightMatrix& w, std::vector<uint8_t>& storage, Isa isa);
 

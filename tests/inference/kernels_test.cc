@@ -106,8 +106,10 @@ TEST(KernelsTest, RepackedWeightsMatchTheFileLayoutOnEveryInstructionSet) {
   // Every layout (Q4_0, Q8_0, F16, Q4_K and Q6_K in 16 interleaved rows, for AVX2 and AVX-512),
   // computed by every instruction set: odd block counts (a half-empty group), more than 16
   // blocks, row counts that leave a partial group of 16 (or of 8, a half), and token counts
-  // that take every pass shape of the kernels (one token; passes of 3, 4 + 4, 5 + 5, 6 + 6,
-  // 4 + 4 + 4 and 4 + 4 + 5 tokens; AMX's 8, 10, 12, 13, 16 + 4 and 16 + 16 + 1).
+  // that take every pass shape of the kernels (one token; AVX2's passes of 3, 4 + 4, 5 + 5,
+  // 6 + 6, 4 + 4 + 4 and 4 + 4 + 5 tokens; AVX-512's one pass of 1, 3 or 8 packed tokens and
+  // passes of 8 + 2, 8 + 4, 8 + 5, 8 + 8 + 4 and 8 x 4 + 1 from the rows; AMX's 8, 10, 12, 13,
+  // 16 + 4 and 16 + 16 + 1).
   struct Layout {
     TensorType type;
     Isa isa;
