@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <thread>
 
 #include "inference/quants.h"
@@ -39,6 +40,14 @@ uint64_t MatrixBytes(const WeightMatrix& w) { return w.row_bytes * static_cast<u
 
 }  // namespace
 
+std::string KvTypeName(KvType type) { return type == KvType::kF16 ? "f16" : "f32"; }
+
+std::optional<KvType> ParseKvType(std::string_view name) {
+  if (name == "f32") return KvType::kF32;
+  if (name == "f16") return KvType::kF16;
+  return std::nullopt;
+}
+
 Result<std::unique_ptr<Context>> Context::Create(const Model& model,
                                                  const ContextOptions& options) {
   if (options.n_ctx <= 0 || options.n_seq <= 0) {
@@ -59,8 +68,8 @@ Result<std::unique_ptr<Context>> Context::Create(const Model& model,
   }
   std::unique_ptr<Context> ctx(new Context(model, options, isa, threads));
   ctx->kv_elements_ = elements;
-  ctx->k_cache_.reset(new float[elements]);
-  ctx->v_cache_.reset(new float[elements]);
+  ctx->k_cache_.reset(new uint8_t[elements * ctx->kv_element_bytes_]);
+  ctx->v_cache_.reset(new uint8_t[elements * ctx->kv_element_bytes_]);
   return ctx;
 }
 
@@ -69,6 +78,8 @@ Context::Context(const Model& model, const ContextOptions& options, Isa isa, int
       n_ctx_(options.n_ctx),
       n_seq_(options.n_seq),
       isa_(isa),
+      kv_type_(options.kv_type),
+      kv_element_bytes_(options.kv_type == KvType::kF16 ? sizeof(uint16_t) : sizeof(float)),
       pool_(threads),
       seq_len_(static_cast<size_t>(options.n_seq), 0) {
   const ModelConfig& c = model.config();
@@ -99,14 +110,20 @@ void Context::EnsureScratch(int n) {
   capacity_ = n;
 }
 
-float* Context::KeyAt(int layer, int seq, int pos) {
+uint8_t* Context::CacheAt(const std::unique_ptr<uint8_t[]>& cache, int layer, int seq,
+                          int pos) const {
   const size_t kv = static_cast<size_t>(model_.config().kv_dim());
-  return k_cache_.get() + ((static_cast<size_t>(layer) * n_seq_ + seq) * n_ctx_ + pos) * kv;
+  return cache.get() +
+         ((static_cast<size_t>(layer) * n_seq_ + seq) * n_ctx_ + pos) * kv * kv_element_bytes_;
 }
 
-float* Context::ValueAt(int layer, int seq, int pos) {
-  const size_t kv = static_cast<size_t>(model_.config().kv_dim());
-  return v_cache_.get() + ((static_cast<size_t>(layer) * n_seq_ + seq) * n_ctx_ + pos) * kv;
+void Context::Store(const float* x, uint8_t* entry) const {
+  const int kv = model_.config().kv_dim();
+  if (kv_type_ == KvType::kF16) {
+    FloatsToHalves(isa_, x, reinterpret_cast<uint16_t*>(entry), kv);
+  } else {
+    std::memcpy(entry, x, static_cast<size_t>(kv) * sizeof(float));
+  }
 }
 
 void Context::TruncateSequence(int seq, int length) {
@@ -127,18 +144,26 @@ void Context::Attention(int layer, int n, const int* seqs, const int* positions)
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const size_t stride = static_cast<size_t>(c.kv_dim());
   const size_t ld = static_cast<size_t>(n_ctx_);
-  pool_.Run(n * c.n_head_kv * parts, [&](int task, int worker) {
-    const int i = task / (c.n_head_kv * parts), rest = task % (c.n_head_kv * parts);
-    const int g = rest / parts, h0 = g * group + rest % parts * heads;
-    const int seq = seqs[i], len = positions[i] + 1;
-    const size_t q_offset = static_cast<size_t>(i) * c.q_dim() + static_cast<size_t>(h0) * hd;
-    float* scores = scores_.data() + static_cast<size_t>(worker) * group * ld;
-    AttentionScores(isa_, q_.data() + q_offset, heads, KeyAt(layer, seq, 0) + g * hd, stride, len,
-                    hd, scale, scores, ld);
-    for (int h = 0; h < heads; ++h) Softmax(isa_, scores + h * ld, len);
-    AttentionValues(isa_, scores, ld, heads, ValueAt(layer, seq, 0) + g * hd, stride, len, hd,
-                    att_.data() + q_offset);
-  });
+  // E: the cache's element type (the kernels have an overload for each).
+  auto attend = [&]<typename E>(E) {
+    pool_.Run(n * c.n_head_kv * parts, [&](int task, int worker) {
+      const int i = task / (c.n_head_kv * parts), rest = task % (c.n_head_kv * parts);
+      const int g = rest / parts, h0 = g * group + rest % parts * heads;
+      const int seq = seqs[i], len = positions[i] + 1;
+      const size_t q_offset = static_cast<size_t>(i) * c.q_dim() + static_cast<size_t>(h0) * hd;
+      float* scores = scores_.data() + static_cast<size_t>(worker) * group * ld;
+      const E* keys = reinterpret_cast<const E*>(CacheAt(k_cache_, layer, seq, 0)) + g * hd;
+      const E* values = reinterpret_cast<const E*>(CacheAt(v_cache_, layer, seq, 0)) + g * hd;
+      AttentionScores(isa_, q_.data() + q_offset, heads, keys, stride, len, hd, scale, scores, ld);
+      for (int h = 0; h < heads; ++h) Softmax(isa_, scores + h * ld, len);
+      AttentionValues(isa_, scores, ld, heads, values, stride, len, hd, att_.data() + q_offset);
+    });
+  };
+  if (kv_type_ == KvType::kF16) {
+    attend(uint16_t{});
+  } else {
+    attend(float{});
+  }
 }
 
 Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* logits) {
@@ -233,8 +258,8 @@ Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* lo
       Rope(q_.data() + i * static_cast<size_t>(c.q_dim()), c.n_head, c.head_dim, c.n_rot,
            c.rope_style, cs);
       Rope(k_.data() + i * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, c.rope_style, cs);
-      std::copy_n(k_.data() + i * kv_dim, kv_dim, KeyAt(l, seqs[i], positions[i]));
-      std::copy_n(v_.data() + i * kv_dim, kv_dim, ValueAt(l, seqs[i], positions[i]));
+      Store(k_.data() + i * kv_dim, CacheAt(k_cache_, l, seqs[i], positions[i]));
+      Store(v_.data() + i * kv_dim, CacheAt(v_cache_, l, seqs[i], positions[i]));
     }
     Attention(l, n, seqs.data(), positions.data());
     matmul(w.wo, att_.data(), out_.data());
@@ -258,9 +283,9 @@ Status Context::Decode(std::span<const BatchEntry> batch, std::vector<float>* lo
       // Scores and weighted sum: 2 * head_dim flops per head and position, each.
       double ctx = positions[i] + 1.0;
       counters.flops += 4.0 * c.n_head * c.head_dim * ctx;
-      counters.kv_bytes_read += static_cast<uint64_t>(ctx * 2 * kv_dim * sizeof(float));
+      counters.kv_bytes_read += static_cast<uint64_t>(ctx * 2 * kv_dim * kv_element_bytes_);
     }
-    counters.kv_bytes_written += static_cast<uint64_t>(n) * 2 * kv_dim * sizeof(float);
+    counters.kv_bytes_written += static_cast<uint64_t>(n) * 2 * kv_dim * kv_element_bytes_;
   }
 
   // Final norm and output projection, only for the positions that want logits.

@@ -18,6 +18,8 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "inference/kernels.h"
@@ -27,12 +29,19 @@
 
 namespace pareto::inference {
 
+// The KV cache's element: float, or IEEE half precision (half the memory and the bytes
+// attention reads; keys and values rounded to 11 significant bits).
+enum class KvType { kF32, kF16 };
+std::string KvTypeName(KvType type);  // "f32", "f16"
+std::optional<KvType> ParseKvType(std::string_view name);
+
 struct ContextOptions {
   int n_ctx = 2048;   // positions per sequence
   int n_seq = 1;      // sequences held at once
   int n_threads = 0;  // 0: the machine's hardware threads
   // Instruction set; nullopt picks the best the CPU has.
   std::optional<Isa> isa;
+  KvType kv_type = KvType::kF32;
 };
 
 struct BatchEntry {
@@ -69,6 +78,7 @@ class Context {
   int n_ctx() const { return n_ctx_; }
   int n_seq() const { return n_seq_; }
   Isa isa() const { return isa_; }
+  KvType kv_type() const { return kv_type_; }
   int n_threads() const { return pool_.size(); }
 
   // Runs the batch. `logits` receives n_vocab floats for each entry with logits = true, in
@@ -88,24 +98,29 @@ class Context {
 
   const ForwardCounters& last_counters() const { return last_; }
   // Bytes held by the KV cache.
-  uint64_t kv_cache_bytes() const { return 2 * kv_elements_ * sizeof(float); }
+  uint64_t kv_cache_bytes() const { return 2 * kv_elements_ * kv_element_bytes_; }
 
  private:
   Context(const Model& model, const ContextOptions& options, Isa isa, int threads);
   void EnsureScratch(int n_tokens);
-  float* KeyAt(int layer, int seq, int pos);
-  float* ValueAt(int layer, int seq, int pos);
+  // The entry of one position in a cache (k_cache_ or v_cache_).
+  uint8_t* CacheAt(const std::unique_ptr<uint8_t[]>& cache, int layer, int seq, int pos) const;
+  // Writes kv_dim floats into a cache entry, converted to the cache's element.
+  void Store(const float* x, uint8_t* entry) const;
   void Attention(int layer, int n, const int* seqs, const int* positions);
 
   const Model& model_;
   int n_ctx_;
   int n_seq_;
   Isa isa_;
+  KvType kv_type_;
+  size_t kv_element_bytes_;
   ThreadPool pool_;
   MatMulScratch mm_scratch_;
-  // [layer][seq][pos][kv_dim]; not zero-filled, so pages are committed only as used.
+  // [layer][seq][pos][kv_dim] elements of kv_type_; not zero-filled, so pages are committed
+  // only as used.
   size_t kv_elements_ = 0;
-  std::unique_ptr<float[]> k_cache_, v_cache_;
+  std::unique_ptr<uint8_t[]> k_cache_, v_cache_;
   std::vector<int> seq_len_;
   ForwardCounters last_;
 

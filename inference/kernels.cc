@@ -478,6 +478,18 @@ void AttentionValues(Isa isa, const float* p, size_t ld, int n_q, const float* v
   Table(isa).attn_values(p, ld, n_q, v, stride, n, hd, out);
 }
 
+void AttentionScores(Isa isa, const float* q, int n_q, const uint16_t* k, size_t stride, int n,
+                     int hd, float scale, float* scores, size_t ld) {
+  Table(isa).attn_scores_f16(q, n_q, k, stride, n, hd, scale, scores, ld);
+}
+
+void AttentionValues(Isa isa, const float* p, size_t ld, int n_q, const uint16_t* v, size_t stride,
+                     int n, int hd, float* out) {
+  Table(isa).attn_values_f16(p, ld, n_q, v, stride, n, hd, out);
+}
+
+void FloatsToHalves(Isa isa, const float* x, uint16_t* out, int n) { Table(isa).to_f16(x, out, n); }
+
 void Softmax(Isa isa, float* x, int n) {
   if (n > 0) Table(isa).softmax(x, n);
 }

@@ -121,6 +121,14 @@ void AttentionScores(Isa isa, const float* q, int n_q, const float* k, size_t st
                      float scale, float* scores, size_t ld);
 void AttentionValues(Isa isa, const float* p, size_t ld, int n_q, const float* v, size_t stride,
                      int n, int hd, float* out);
+// The same over a half-precision cache (IEEE binary16 keys and values, `stride` halves
+// apart): each key and value is widened to float as it is loaded, the sums are floats.
+void AttentionScores(Isa isa, const float* q, int n_q, const uint16_t* k, size_t stride, int n,
+                     int hd, float scale, float* scores, size_t ld);
+void AttentionValues(Isa isa, const float* p, size_t ld, int n_q, const uint16_t* v, size_t stride,
+                     int n, int hd, float* out);
+// out[i] = x[i] in half precision, rounded to nearest even (as FloatToHalf), for i < n.
+void FloatsToHalves(Isa isa, const float* x, uint16_t* out, int n);
 // x = softmax(x) over n values, the largest subtracted first. The SIMD versions use our own
 // exponential (see SiluMul).
 void Softmax(Isa isa, float* x, int n);

@@ -763,18 +763,35 @@ void PrepQ8(const float* x, int cols, uint8_t* out) {
   }
 }
 
-float Dot(const float* a, const float* b, int n) {
+// Loads of 8 floats from a float or half-precision array, and one element widened.
+__m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
+__m256 Load8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+float Widen(float x) { return x; }
+float Widen(uint16_t h) { return _cvtsh_ss(h); }
+
+template <typename E>
+float Dot(const float* a, const E* b, int n) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int i = 0;
   for (; i + 16 <= n; i += 16) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), Load8(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), Load8(b + i + 8), acc1);
   }
-  for (; i + 8 <= n; i += 8)
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), Load8(b + i), acc0);
   float s = Hsum(_mm256_add_ps(acc0, acc1));
-  for (; i < n; ++i) s += a[i] * b[i];
+  for (; i < n; ++i) s += a[i] * Widen(b[i]);
   return s;
+}
+
+void ToF16(const float* x, uint16_t* out, int n) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+  }
+  for (; i < n; ++i) out[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
 }
 
 void Axpy(float alpha, const float* x, float* y, int n) {
@@ -827,11 +844,13 @@ void GemmAcc(int M, int N, int K, const float* a, size_t a_k, size_t a_m, const 
   for (; m < M; ++m) GemmAccRows<1>(m, N, K, a, a_k, a_m, b, ldb, c, ldc);
 }
 
-void Scores(const float* q, const float* k, size_t stride, int n, int hd, float scale, float* out) {
+template <typename E>
+void Scores(const float* q, const E* k, size_t stride, int n, int hd, float scale, float* out) {
   for (int j = 0; j < n; ++j) out[j] = scale * Dot(q, k + j * stride, hd);
 }
 
-void Values(const float* p, const float* v, size_t stride, int n, int hd, float* out) {
+template <typename E>
+void Values(const float* p, const E* v, size_t stride, int n, int hd, float* out) {
   int d = 0;
   // 32 floats of the output at a time in four registers (four independent sums), then 8.
   for (; d + 32 <= hd; d += 32) {
@@ -839,21 +858,21 @@ void Values(const float* p, const float* v, size_t stride, int n, int hd, float*
                      _mm256_setzero_ps()};
     for (int j = 0; j < n; ++j) {
       const __m256 pj = _mm256_set1_ps(p[j]);
-      const float* vj = v + j * stride + d;
-      for (int c = 0; c < 4; ++c) acc[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * c), acc[c]);
+      const E* vj = v + j * stride + d;
+      for (int c = 0; c < 4; ++c) acc[c] = _mm256_fmadd_ps(pj, Load8(vj + 8 * c), acc[c]);
     }
     for (int c = 0; c < 4; ++c) _mm256_storeu_ps(out + d + 8 * c, acc[c]);
   }
   for (; d + 8 <= hd; d += 8) {
     __m256 acc = _mm256_setzero_ps();
     for (int j = 0; j < n; ++j) {
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + j * stride + d), acc);
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), Load8(v + j * stride + d), acc);
     }
     _mm256_storeu_ps(out + d, acc);
   }
   for (; d < hd; ++d) {
     float s = 0;
-    for (int j = 0; j < n; ++j) s += p[j] * v[j * stride + d];
+    for (int j = 0; j < n; ++j) s += p[j] * Widen(v[j * stride + d]);
     out[d] = s;
   }
 }
@@ -954,11 +973,14 @@ const KernelTable& Avx2Kernels() {
       TileX8<Q4_Kx16Format>,
       TileX8<Q6_Kx16Format>,
       PrepQ8,
-      Dot,
+      Dot<float>,
       Axpy,
       GemmAcc,
-      ScoresHeadByHead<Scores>,
-      ValuesHeadByHead<Values>,
+      ScoresHeadByHead<float, Scores<float>>,
+      ValuesHeadByHead<float, Values<float>>,
+      ScoresHeadByHead<uint16_t, Scores<uint16_t>>,
+      ValuesHeadByHead<uint16_t, Values<uint16_t>>,
+      ToF16,
       SoftmaxV,
       RmsNormV,
       SiluMulV,

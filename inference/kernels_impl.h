@@ -111,6 +111,12 @@ struct KernelTable {
                       float scale, float* out, size_t ld);
   void (*attn_values)(const float* p, size_t ld, int n_q, const float* v, size_t stride, int n,
                       int hd, float* out);
+  void (*attn_scores_f16)(const float* q, int n_q, const uint16_t* k, size_t stride, int n,
+                          int hd, float scale, float* out, size_t ld);
+  void (*attn_values_f16)(const float* p, size_t ld, int n_q, const uint16_t* v, size_t stride,
+                          int n, int hd, float* out);
+  // FloatsToHalves (kernels.h).
+  void (*to_f16)(const float* x, uint16_t* out, int n);
   void (*softmax)(float* x, int n);
   // out = x / sqrt(mean(x^2) + eps) * w, over n values.
   void (*rms_norm)(const float* x, const float* w, int n, float eps, float* out);
@@ -118,16 +124,18 @@ struct KernelTable {
   void (*silu_mul)(float* gate, const float* up, int n);
 };
 
-// The grouped attention kernels from one-head ones, a query head at a time.
-template <void (*One)(const float* q, const float* k, size_t stride, int n, int hd, float scale,
-                      float* out)>
-void ScoresHeadByHead(const float* q, int n_q, const float* k, size_t stride, int n, int hd,
+// The grouped attention kernels from one-head ones, a query head at a time; E is the cache's
+// element (float, or uint16_t for half precision).
+template <typename E, void (*One)(const float* q, const E* k, size_t stride, int n, int hd,
+                                  float scale, float* out)>
+void ScoresHeadByHead(const float* q, int n_q, const E* k, size_t stride, int n, int hd,
                       float scale, float* out, size_t ld) {
   for (int i = 0; i < n_q; ++i)
     One(q + static_cast<size_t>(i) * hd, k, stride, n, hd, scale, out + i * ld);
 }
-template <void (*One)(const float* p, const float* v, size_t stride, int n, int hd, float* out)>
-void ValuesHeadByHead(const float* p, size_t ld, int n_q, const float* v, size_t stride, int n,
+template <typename E,
+          void (*One)(const float* p, const E* v, size_t stride, int n, int hd, float* out)>
+void ValuesHeadByHead(const float* p, size_t ld, int n_q, const E* v, size_t stride, int n,
                       int hd, float* out) {
   for (int i = 0; i < n_q; ++i)
     One(p + i * ld, v, stride, n, hd, out + static_cast<size_t>(i) * hd);

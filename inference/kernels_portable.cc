@@ -299,9 +299,18 @@ void PlainGemmAcc(int M, int N, int K, const float* a, size_t a_k, size_t a_m, c
   }
 }
 
-void PlainScores(const float* q, const float* k, size_t stride, int n, int hd, float scale,
+float Widen(float x) { return x; }
+float Widen(uint16_t h) { return HalfToFloat(h); }
+
+template <typename E>
+void PlainScores(const float* q, const E* k, size_t stride, int n, int hd, float scale,
                  float* out) {
-  for (int j = 0; j < n; ++j) out[j] = scale * PlainDot(q, k + j * stride, hd);
+  for (int j = 0; j < n; ++j) {
+    const E* kj = k + j * stride;
+    float s = 0;
+    for (int d = 0; d < hd; ++d) s += q[d] * Widen(kj[d]);
+    out[j] = scale * s;
+  }
 }
 
 void PlainSoftmax(float* x, int n) {
@@ -327,9 +336,17 @@ void PlainSiluMul(float* gate, const float* up, int n) {
   for (int i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
-void PlainValues(const float* p, const float* v, size_t stride, int n, int hd, float* out) {
+template <typename E>
+void PlainValues(const float* p, const E* v, size_t stride, int n, int hd, float* out) {
   for (int d = 0; d < hd; ++d) out[d] = 0;
-  for (int j = 0; j < n; ++j) PlainAxpy(p[j], v + j * stride, out, hd);
+  for (int j = 0; j < n; ++j) {
+    const E* vj = v + j * stride;
+    for (int d = 0; d < hd; ++d) out[d] += p[j] * Widen(vj[d]);
+  }
+}
+
+void PlainToF16(const float* x, uint16_t* out, int n) {
+  for (int i = 0; i < n; ++i) out[i] = FloatToHalf(x[i]);
 }
 
 }  // namespace
@@ -372,8 +389,11 @@ const KernelTable& PortableKernels() {
       PlainDot,
       PlainAxpy,
       PlainGemmAcc,
-      ScoresHeadByHead<PlainScores>,
-      ValuesHeadByHead<PlainValues>,
+      ScoresHeadByHead<float, PlainScores<float>>,
+      ValuesHeadByHead<float, PlainValues<float>>,
+      ScoresHeadByHead<uint16_t, PlainScores<uint16_t>>,
+      ValuesHeadByHead<uint16_t, PlainValues<uint16_t>>,
+      PlainToF16,
       PlainSoftmax,
       PlainRmsNorm,
       PlainSiluMul,

@@ -741,6 +741,7 @@ Result<std::unique_ptr<OpenAiServer>> OpenAiServer::Start(const Model& model, To
   co.n_ctx = options.n_ctx;
   co.n_seq = options.parallel;
   co.n_threads = options.n_threads;
+  co.kv_type = options.kv_type;
   auto ctx = Context::Create(model, co);
   if (!ctx.ok()) return ctx.status();
   impl->ctx = std::move(*ctx);

@@ -44,6 +44,7 @@ struct OpenAiServerOptions {
   int parallel = 8;        // sequences decoded together (the Context's n_seq)
   int n_ctx = 2048;        // positions per sequence
   int n_threads = 0;       // the forward pass's threads; 0: all hardware threads
+  KvType kv_type = KvType::kF32;  // the cache's element
   int http_threads = 2;    // threads serving connections
   size_t max_queue = 256;  // requests waiting for a sequence; more get 503
   int default_max_tokens = 256;

@@ -48,6 +48,7 @@ struct RunOptions {
   int threads = 0;
   int ctx = 0;  // 0: the smaller of the model's training context and 4096
   std::string isa;
+  std::string kv_type = "f32";
   bool no_repack = false;
 };
 
@@ -56,6 +57,9 @@ void AddRunOptions(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--threads,-t", o.threads, "threads (default: all hardware threads)");
   cmd->add_option("--ctx,-c", o.ctx, "context positions per sequence");
   cmd->add_option("--isa", o.isa, "kernels: portable, avx2, avx512, avx512-vnni, amx (default: best)");
+  cmd->add_option("--kv-type", o.kv_type,
+                  "KV cache element: f32, or f16 (half the cache's memory and traffic)")
+      ->capture_default_str();
   cmd->add_flag("--no-repack", o.no_repack,
                 "compute from the file's layout (else matrices are repacked at load for faster kernels)");
 }
@@ -93,6 +97,8 @@ std::optional<int> OpenSession(const std::string& command, const RunOptions& o, 
                                Session& s) {
   auto isa = ParseIsa(o.isa);
   if (!isa.ok()) return Fail(command, isa.message(), kUsage);
+  std::optional<KvType> kv_type = ParseKvType(o.kv_type);
+  if (!kv_type) return Fail(command, "unknown --kv-type '" + o.kv_type + "' (f32, f16)", kUsage);
   LoadOptions lo;
   lo.repack = !o.no_repack;
   auto model = Model::Load(o.model, lo);
@@ -103,6 +109,7 @@ std::optional<int> OpenSession(const std::string& command, const RunOptions& o, 
   co.n_seq = n_seq;
   co.n_threads = o.threads;
   co.isa = *isa;
+  co.kv_type = *kv_type;
   auto ctx = Context::Create(*s.model, co);
   if (!ctx.ok()) return Fail(command, ctx.message(), kRuntime);
   s.ctx = std::move(*ctx);
@@ -533,6 +540,7 @@ int RunBench(const BenchArgs& a) {
                       {"params", s.model->parameter_count()},
                       {"threads", s.ctx->n_threads()},
                       {"isa", IsaName(s.ctx->isa())},
+                      {"kv_type", KvTypeName(s.ctx->kv_type())},
                       {"test", t.name},
                       {"n_prompt", t.name.rfind("pp", 0) == 0 ? a.prompt : 0},
                       {"n_gen", t.name.rfind("tg", 0) == 0 ? a.gen : 0},

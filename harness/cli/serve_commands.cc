@@ -2,7 +2,7 @@
 //
 //   pareto serve --model F [--host 127.0.0.1] [--port 8080] [--api-key-env V] [--name ID]
 //                [--parallel 8] [--ctx 2048] [--threads N] [--template NAME]
-//                [--max-tokens 256] [--energy-profile cpu-ddr5]
+//                [--max-tokens 256] [--kv-type f32|f16] [--energy-profile cpu-ddr5]
 //
 // Binds loopback unless told otherwise. Prints where it listens on stderr, serves until
 // SIGINT or SIGTERM, then lets requests in flight finish and exits 0. Exit 2 for bad
@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "harness/cli/commands.h"
@@ -41,6 +42,7 @@ struct ServeArgs {
   int threads = 0;
   std::string template_name;
   int max_tokens = 256;
+  std::string kv_type = "f32";
   std::string energy_profile = "cpu-ddr5";
 };
 
@@ -66,6 +68,9 @@ int RunServe(const ServeArgs& a) {
     }
     o.api_key = key;
   }
+  std::optional<KvType> kv_type = ParseKvType(a.kv_type);
+  if (!kv_type) return Fail("unknown --kv-type '" + a.kv_type + "' (f32, f16)", kUsage);
+  o.kv_type = *kv_type;
   auto profile = harness::find_hardware_profile(a.energy_profile);
   if (!profile.ok()) return Fail(profile.message(), kUsage);
 
@@ -109,8 +114,10 @@ int RunServe(const ServeArgs& a) {
 
   auto server = OpenAiServer::Start(**model, std::move(*tok), chat, o);
   if (!server.ok()) return Fail(server.message(), kRuntime);
-  fmt::print(stderr, "pareto serve: listening on {} (model '{}', {} sequences of {} positions{})\n",
-             (*server)->base_url(), o.model_id, o.parallel, o.n_ctx,
+  fmt::print(stderr,
+             "pareto serve: listening on {} (model '{}', {} sequences of {} positions, {} KV "
+             "cache{})\n",
+             (*server)->base_url(), o.model_id, o.parallel, o.n_ctx, KvTypeName(o.kv_type),
              o.api_key.empty() ? "" : ", API key required");
   std::fflush(stderr);
   int sig = 0;
@@ -140,6 +147,9 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--template", args->template_name,
                   "chat format: chatml, llama3, llama2, phi3, completion (default: the model's)");
   cmd->add_option("--max-tokens", args->max_tokens, "tokens generated when a request names none");
+  cmd->add_option("--kv-type", args->kv_type,
+                  "KV cache element: f32, or f16 (half the cache's memory and traffic)")
+      ->capture_default_str();
   cmd->add_option("--energy-profile", args->energy_profile,
                   "hardware profile of the modelled energy in /metrics (cpu-ddr5, gpu-hbm3e)");
   cmd->callback([args, &exit_code] { exit_code = RunServe(*args); });

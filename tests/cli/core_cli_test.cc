@@ -97,6 +97,41 @@ TEST_F(CoreCliTest, BenchReportsPrefillAndDecodeAsJson) {
   EXPECT_NE(table.out.find("| pp8 |"), std::string::npos) << table.out;
 }
 
+TEST_F(CoreCliTest, HalfPrecisionKvCacheHalvesTheCacheTrafficAndKeepsTheLogitsClose) {
+  std::string model = NewModel("m.gguf", "f16");
+  Json kv[2];
+  Json logits[2];
+  const char* types[] = {"f32", "f16"};
+  for (int i = 0; i < 2; ++i) {
+    CliResult b = run_pareto({"bench", "-m", model, "-p", "8", "-n", "2", "-r", "1", "-t", "1",
+                              "--json", "--kv-type", types[i]});
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    Json j = Json::parse(b.out);
+    EXPECT_EQ(j[0]["kv_type"], types[i]);
+    kv[i] = j[0]["counters"];
+    CliResult l = run_pareto(
+        {"logits", "-m", model, "--tokens", "4 5 6 7 8", "-t", "1", "--kv-type", types[i]});
+    ASSERT_EQ(l.exit_code, 0) << l.err;
+    logits[i] = Json::parse(l.out)["logits"];
+  }
+  EXPECT_EQ(kv[1]["kv_bytes_read"].get<uint64_t>() * 2, kv[0]["kv_bytes_read"].get<uint64_t>());
+  EXPECT_EQ(kv[1]["kv_bytes_written"].get<uint64_t>() * 2,
+            kv[0]["kv_bytes_written"].get<uint64_t>());
+  EXPECT_EQ(kv[1]["weight_bytes"], kv[0]["weight_bytes"]);
+  double num = 0, den = 0;
+  for (size_t i = 0; i < 50; ++i) {
+    double d = logits[1][i].get<double>() - logits[0][i].get<double>();
+    num += d * d;
+    den += logits[0][i].get<double>() * logits[0][i].get<double>();
+  }
+  EXPECT_GT(num, 0) << "the f16 cache gave the float cache's logits exactly";
+  EXPECT_LT(std::sqrt(num / den), 1e-2);
+
+  CliResult bad = run_pareto({"logits", "-m", model, "--tokens", "1", "--kv-type", "q8_0"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown --kv-type 'q8_0' (f32, f16)"), std::string::npos) << bad.err;
+}
+
 TEST_F(CoreCliTest, GenerateWithTheTokenizerOfAVocabularyFile) {
   fs::path vocab = fs::path(PARETO_SHARED_DIR) / "data/tokenizer/ggml-vocab-llama-spm.gguf";
   if (!fs::exists(vocab)) GTEST_SKIP() << "no shared data at " << vocab;

@@ -192,6 +192,29 @@ TEST_F(ServeCliTest, AnswersAsGenerateDoesAndRequiresTheKey) {
   EXPECT_EQ(serve.Stop(SIGINT), 0);
 }
 
+TEST_F(ServeCliTest, ServesFromAHalfPrecisionCacheAsGenerateDoes) {
+  ServeProcess serve({"--model", model_, "--port", "0", "-t", "1", "--kv-type", "f16"}, dir_);
+  ASSERT_FALSE(serve.url().empty()) << serve.Stderr();
+  EXPECT_NE(serve.Stderr().find("f16 KV cache"), std::string::npos) << serve.Stderr();
+  auto r = run_pareto({"generate", "--model", model_, "--prompt", "Hello there", "-n", "12",
+                       "--temp", "0", "--json", "-t", "1", "--kv-type", "f16"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string want = nlohmann::json::parse(r.out)["text"].get<std::string>();
+  TextRequest plain;
+  plain.chat = false;
+  plain.prompt = "Hello there";
+  plain.max_tokens = 12;
+  plain.temperature = 0;
+  auto p = Client(serve.url())->Complete(plain);
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_EQ(p->response.text, want);
+  EXPECT_EQ(serve.Stop(SIGTERM), 0);
+
+  auto bad = run_pareto({"serve", "--model", model_, "--port", "0", "--kv-type", "f8"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown --kv-type 'f8'"), std::string::npos) << bad.err;
+}
+
 // The end-to-end promise: `pareto run` with a tier declared openai(url = ...) served by
 // `pareto serve` on the same GGUF gives the same greedy answers and scores as the embedded tier.
 TEST_F(ServeCliTest, RunOnARemoteTierMatchesTheEmbeddedTier) {

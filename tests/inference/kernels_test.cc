@@ -293,9 +293,10 @@ TEST(KernelsTest, GemmAccumulateMatchesDoublePrecisionWithEitherStrideOfA) {
 }
 
 TEST(KernelsTest, AttentionScoresAndValuesMatchPlainLoops) {
-  // Head sizes with grouped kernels (32, 64, 80, 128) and without (40); groups of query
-  // heads that fill the kernels' register groups, leave some over, or are one head.
-  for (int hd : {64, 40, 128, 32, 80}) {
+  // Head sizes with grouped kernels (32, 64, 80, 128) and without (40, and 20, which leaves
+  // a part vector); groups of query heads that fill the kernels' register groups, leave some
+  // over, or are one head; float and half-precision caches.
+  for (int hd : {64, 40, 128, 32, 80, 20}) {
     for (int n_q : {1, 3, 4, 8}) {
       for (int n : {1, 7, 33}) {
         const size_t stride = static_cast<size_t>(hd) * 3;  // other heads between positions
@@ -303,33 +304,73 @@ TEST(KernelsTest, AttentionScoresAndValuesMatchPlainLoops) {
         std::vector<float> q = Gaussian(static_cast<size_t>(n_q) * hd, 1),
                            k = Gaussian(stride * n, 2), v = Gaussian(stride * n, 3);
         std::vector<float> p = Gaussian(n_q * ld, 4);
-        std::vector<double> want_scores(n_q * ld, 0.0), want_out(n_q * hd, 0.0);
-        for (int i = 0; i < n_q; ++i) {
-          for (int j = 0; j < n; ++j) {
-            double s = 0;
-            for (int d = 0; d < hd; ++d) s += double{q[i * hd + d]} * k[j * stride + d];
-            want_scores[i * ld + j] = 0.125 * s;
-            for (int d = 0; d < hd; ++d) {
-              want_out[i * hd + d] += double{p[i * ld + j]} * v[j * stride + d];
-            }
-          }
+        std::vector<uint16_t> k16(k.size()), v16(v.size());
+        std::vector<float> k_wide(k.size()), v_wide(v.size());  // what the halves hold
+        for (size_t e = 0; e < k.size(); ++e) {
+          k16[e] = FloatToHalf(k[e]);
+          v16[e] = FloatToHalf(v[e]);
+          k_wide[e] = HalfToFloat(k16[e]);
+          v_wide[e] = HalfToFloat(v16[e]);
         }
-        for (Isa isa : AvailableIsas()) {
-          std::vector<float> scores(n_q * ld, NAN), out(n_q * hd, NAN);
-          AttentionScores(isa, q.data(), n_q, k.data(), stride, n, hd, 0.125f, scores.data(), ld);
-          AttentionValues(isa, p.data(), ld, n_q, v.data(), stride, n, hd, out.data());
-          const std::string where = IsaName(isa) + " hd=" + std::to_string(hd) +
-                                    " heads=" + std::to_string(n_q) + " n=" + std::to_string(n);
+        auto check = [&](const auto* keys, const auto* values, const std::vector<float>& k_ref,
+                         const std::vector<float>& v_ref, const std::string& cache) {
+          std::vector<double> want_scores(n_q * ld, 0.0), want_out(n_q * hd, 0.0);
           for (int i = 0; i < n_q; ++i) {
             for (int j = 0; j < n; ++j) {
-              EXPECT_NEAR(scores[i * ld + j], want_scores[i * ld + j], 1e-4) << where;
+              double s = 0;
+              for (int d = 0; d < hd; ++d) s += double{q[i * hd + d]} * k_ref[j * stride + d];
+              want_scores[i * ld + j] = 0.125 * s;
+              for (int d = 0; d < hd; ++d) {
+                want_out[i * hd + d] += double{p[i * ld + j]} * v_ref[j * stride + d];
+              }
             }
-            EXPECT_TRUE(std::isnan(scores[i * ld + n])) << where << ": wrote past its row";
           }
-          for (int d = 0; d < n_q * hd; ++d) EXPECT_NEAR(out[d], want_out[d], 1e-4) << where;
-        }
+          for (Isa isa : AvailableIsas()) {
+            std::vector<float> scores(n_q * ld, NAN), out(n_q * hd, NAN);
+            AttentionScores(isa, q.data(), n_q, keys, stride, n, hd, 0.125f, scores.data(), ld);
+            AttentionValues(isa, p.data(), ld, n_q, values, stride, n, hd, out.data());
+            const std::string where = IsaName(isa) + " " + cache + " hd=" + std::to_string(hd) +
+                                      " heads=" + std::to_string(n_q) + " n=" + std::to_string(n);
+            for (int i = 0; i < n_q; ++i) {
+              for (int j = 0; j < n; ++j) {
+                EXPECT_NEAR(scores[i * ld + j], want_scores[i * ld + j], 1e-4) << where;
+              }
+              EXPECT_TRUE(std::isnan(scores[i * ld + n])) << where << ": wrote past its row";
+            }
+            for (int d = 0; d < n_q * hd; ++d) EXPECT_NEAR(out[d], want_out[d], 1e-4) << where;
+          }
+        };
+        check(k.data(), v.data(), k, v, "f32");
+        check(k16.data(), v16.data(), k_wide, v_wide, "f16");
       }
     }
+  }
+}
+
+TEST(KernelsTest, FloatsToHalvesRoundsAsFloatToHalf) {
+  // Gaussian values at several scales, and the edges: signed zeros, subnormal halves,
+  // values halfway between two halves, the largest half, overflow and infinities.
+  std::vector<float> x = Gaussian(203, 11);
+  for (float scale : {1e-6f, 1e-3f, 300.0f, 6e4f}) {
+    for (float g : Gaussian(50, 12, scale)) x.push_back(g);
+  }
+  for (float e : {0.0f, -0.0f, 6e-8f, 3e-8f, 2.98e-8f, 1e-5f, -6.1e-5f, 1.00048828125f,
+                  1.00146484375f, 65504.0f, 65519.0f, 65520.0f, -1e9f, INFINITY, -INFINITY}) {
+    x.push_back(e);
+  }
+  for (Isa isa : AvailableIsas()) {
+    for (int n : {static_cast<int>(x.size()), 7, 1}) {
+      std::vector<uint16_t> out(x.size() + 1, 0xBEEF);
+      FloatsToHalves(isa, x.data(), out.data(), n);
+      for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(out[i], FloatToHalf(x[i])) << IsaName(isa) << " x=" << x[i] << " n=" << n;
+      }
+      EXPECT_EQ(out[n], 0xBEEF) << IsaName(isa) << ": wrote past the end (n=" << n << ")";
+    }
+    uint16_t nan_half = 0;
+    const float nan = NAN;
+    FloatsToHalves(isa, &nan, &nan_half, 1);
+    EXPECT_TRUE(std::isnan(HalfToFloat(nan_half))) << IsaName(isa);
   }
 }
 
