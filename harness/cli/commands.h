@@ -43,6 +43,10 @@ void add_serve_commands(CLI::App& app, int& exit_code);
 // distill export, distill train: teacher datasets and distilled embedded students.
 void add_distill_commands(CLI::App& app, int& exit_code);
 
+// --kv-type on `cmd` into `name` (default f32): the embedded core's KV cache element, f32 or
+// f16 (inference::ParseKvType); any other value is a usage error at parse time.
+void add_kv_type_option(CLI::App* cmd, std::string& name);
+
 // The tier file a command uses: `given` (--tier-file), else ./tiers.pareto, else the bundled
 // default tiers; nullopt with *error saying where it looked.
 std::optional<std::filesystem::path> find_tier_file(const std::string& given, std::string* error);

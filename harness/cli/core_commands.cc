@@ -57,9 +57,7 @@ void AddRunOptions(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--threads,-t", o.threads, "threads (default: all hardware threads)");
   cmd->add_option("--ctx,-c", o.ctx, "context positions per sequence");
   cmd->add_option("--isa", o.isa, "kernels: portable, avx2, avx512, avx512-vnni, amx (default: best)");
-  cmd->add_option("--kv-type", o.kv_type,
-                  "KV cache element: f32, or f16 (half the cache's memory and traffic)")
-      ->capture_default_str();
+  add_kv_type_option(cmd, o.kv_type);
   cmd->add_flag("--no-repack", o.no_repack,
                 "compute from the file's layout (else matrices are repacked at load for faster kernels)");
 }
@@ -97,8 +95,6 @@ std::optional<int> OpenSession(const std::string& command, const RunOptions& o, 
                                Session& s) {
   auto isa = ParseIsa(o.isa);
   if (!isa.ok()) return Fail(command, isa.message(), kUsage);
-  std::optional<KvType> kv_type = ParseKvType(o.kv_type);
-  if (!kv_type) return Fail(command, "unknown --kv-type '" + o.kv_type + "' (f32, f16)", kUsage);
   LoadOptions lo;
   lo.repack = !o.no_repack;
   auto model = Model::Load(o.model, lo);
@@ -109,7 +105,7 @@ std::optional<int> OpenSession(const std::string& command, const RunOptions& o, 
   co.n_seq = n_seq;
   co.n_threads = o.threads;
   co.isa = *isa;
-  co.kv_type = *kv_type;
+  co.kv_type = ParseKvType(o.kv_type).value();  // checked when parsed
   auto ctx = Context::Create(*s.model, co);
   if (!ctx.ok()) return Fail(command, ctx.message(), kRuntime);
   s.ctx = std::move(*ctx);
@@ -635,6 +631,17 @@ int RunModelNew(ModelNewArgs a) {
 }
 
 }  // namespace
+
+void add_kv_type_option(CLI::App* cmd, std::string& name) {
+  cmd->add_option("--kv-type", name, "KV cache element: f32, or f16 (half the cache's memory and traffic)")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](const std::string& value) {
+            return ParseKvType(value) ? std::string()
+                                      : "unknown --kv-type '" + value + "' (f32, f16)";
+          },
+          "f32|f16"));
+}
 
 void add_core_commands(CLI::App& app, int& exit_code) {
   {

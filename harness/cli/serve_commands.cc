@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <optional>
 #include <string>
 
 #include "harness/cli/commands.h"
@@ -68,9 +67,7 @@ int RunServe(const ServeArgs& a) {
     }
     o.api_key = key;
   }
-  std::optional<KvType> kv_type = ParseKvType(a.kv_type);
-  if (!kv_type) return Fail("unknown --kv-type '" + a.kv_type + "' (f32, f16)", kUsage);
-  o.kv_type = *kv_type;
+  o.kv_type = ParseKvType(a.kv_type).value();  // checked when parsed
   auto profile = harness::find_hardware_profile(a.energy_profile);
   if (!profile.ok()) return Fail(profile.message(), kUsage);
 
@@ -147,9 +144,7 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--template", args->template_name,
                   "chat format: chatml, llama3, llama2, phi3, completion (default: the model's)");
   cmd->add_option("--max-tokens", args->max_tokens, "tokens generated when a request names none");
-  cmd->add_option("--kv-type", args->kv_type,
-                  "KV cache element: f32, or f16 (half the cache's memory and traffic)")
-      ->capture_default_str();
+  add_kv_type_option(cmd, args->kv_type);
   cmd->add_option("--energy-profile", args->energy_profile,
                   "hardware profile of the modelled energy in /metrics (cpu-ddr5, gpu-hbm3e)");
   cmd->callback([args, &exit_code] { exit_code = RunServe(*args); });
